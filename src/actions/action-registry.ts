@@ -1,0 +1,43 @@
+import { Injectable, type Type } from '@nestjs/common';
+import type { ClusterActionHandler } from './cluster-action-handler.js';
+
+/** A run that outlives this without settling ends `failed` with `timeout`: nothing stays in progress forever. */
+export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
+
+const ACTION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+
+export interface RegisteredAction {
+  readonly name: string;
+  readonly params?: Type<object>;
+  readonly timeoutMs: number;
+  readonly handler: ClusterActionHandler;
+}
+
+/** The action types this service knows, filled once at start-up by the ActionExplorer. */
+@Injectable()
+export class ActionRegistry {
+  private readonly actions = new Map<string, RegisteredAction>();
+
+  register(action: RegisteredAction, source: string): void {
+    if (!ACTION_NAME.test(action.name)) {
+      throw new Error(
+        `${source}: action name ${JSON.stringify(action.name)} must be snake_case (${ACTION_NAME}).`,
+      );
+    }
+    if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
+      throw new Error(`${source}: timeoutMs of action '${action.name}' must be a positive integer.`);
+    }
+    if (this.actions.has(action.name)) {
+      throw new Error(`${source}: action '${action.name}' is already registered by another handler.`);
+    }
+    this.actions.set(action.name, action);
+  }
+
+  get(name: string): RegisteredAction | undefined {
+    return this.actions.get(name);
+  }
+
+  names(): string[] {
+    return [...this.actions.keys()].sort();
+  }
+}

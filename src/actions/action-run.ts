@@ -1,0 +1,24 @@
+import type { ActionStatus } from './action-lifecycle.js';
+
+/** One run of an action type, as stored. The store keeps the latest run per action name. */
+export interface ActionRun {
+  readonly actionUid: string;
+  readonly name: string;
+  readonly status: ActionStatus;
+  /** 0-100; never decreases within a run; exactly 100 when completed. */
+  readonly progress: number;
+  /** The step the handler last reported, if any. */
+  readonly step?: string;
+  /** The validated parameters, as the client sent them. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  readonly creationTime: string;
+  readonly startTime?: string;
+  readonly endTime?: string;
+}
+
+/** The fields a status write may change. */
+export type ActionRunPatch = Partial<
+  Pick<ActionRun, 'status' | 'progress' | 'step' | 'errorCode' | 'errorMessage' | 'startTime' | 'endTime'>
+>;

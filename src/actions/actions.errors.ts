@@ -1,0 +1,24 @@
+import { DomainError } from '../errors/domain-error.js';
+
+/** Names come from the URL: quote them, shortened, so an error body stays small and readable. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name);
+}
+
+export class UnknownActionError extends DomainError {
+  constructor(name: string) {
+    super('invalid', 'unknown_action', `There is no action type named ${quoted(name)}.`);
+  }
+}
+
+export class ActionNotFoundError extends DomainError {
+  constructor(name: string) {
+    super('not_found', 'action_not_found', `Action ${quoted(name)} is not running and has no stored status.`);
+  }
+}
+
+export class ActionInProgressError extends DomainError {
+  constructor(name: string) {
+    super('conflict', 'action_in_progress', `A run of action ${quoted(name)} is already in progress.`);
+  }
+}

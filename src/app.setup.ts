@@ -1,0 +1,21 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { LOG_LEVELS, type LogLevel } from './config/app-config.js';
+import { HttpExceptionFilter } from './errors/http-exception.filter.js';
+
+export const BODY_LIMIT = '1mb';
+
+/** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
+export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Bodies are JSON whatever their Content-Type says (as Redis Enterprise clients and `curl -d` send them).
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true });
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** Nest's logger takes every level up to the chosen one. */
+export function logLevelsUpTo(level: LogLevel): LogLevel[] {
+  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1);
+}

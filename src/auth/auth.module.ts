@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { AuthService } from './auth.service.js';
+import { CredentialCache } from './credential-cache.js';
+import { PasswordHasher } from './password-hasher.js';
+import { PermissionsGuard } from './permissions.guard.js';
+import { UsersService } from './users.service.js';
+
+@Module({
+  providers: [
+    AuthService,
+    CredentialCache,
+    PasswordHasher,
+    UsersService,
+    { provide: APP_GUARD, useClass: PermissionsGuard },
+  ],
+  exports: [AuthService, PasswordHasher],
+})
+export class AuthModule {}

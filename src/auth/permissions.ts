@@ -1,0 +1,50 @@
+/** Redis Enterprise management roles. */
+export const ROLES = [
+  'none',
+  'db_viewer',
+  'db_member',
+  'cluster_viewer',
+  'cluster_member',
+  'user_manager',
+  'admin',
+] as const;
+
+export type Role = (typeof ROLES)[number];
+
+export enum Permission {
+  ViewStatusOfClusterAction = 'view_status_of_cluster_action',
+  StartClusterAction = 'start_cluster_action',
+  CancelClusterAction = 'cancel_cluster_action',
+  ViewAllNodesInfo = 'view_all_nodes_info',
+  ViewNodeInfo = 'view_node_info',
+}
+
+const VIEWERS: readonly Role[] = [
+  'admin',
+  'cluster_member',
+  'cluster_viewer',
+  'db_member',
+  'db_viewer',
+  'user_manager',
+];
+
+/** Which roles hold each permission: the one place the role matrix is written down. */
+export const PERMISSION_ROLES: { readonly [P in Permission]: readonly Role[] } = {
+  [Permission.ViewStatusOfClusterAction]: VIEWERS,
+  [Permission.StartClusterAction]: ['admin'],
+  [Permission.CancelClusterAction]: ['admin'],
+  [Permission.ViewAllNodesInfo]: VIEWERS,
+  [Permission.ViewNodeInfo]: VIEWERS,
+};
+
+/** role -> permissions, built once from the matrix so that a check is one set lookup. */
+const ROLE_PERMISSIONS: ReadonlyMap<Role, ReadonlySet<Permission>> = new Map(
+  ROLES.map((role) => [
+    role,
+    new Set(Object.values(Permission).filter((permission) => PERMISSION_ROLES[permission].includes(role))),
+  ]),
+);
+
+export function roleHasPermission(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS.get(role)?.has(permission) ?? false;
+}

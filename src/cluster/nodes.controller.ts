@@ -1,0 +1,46 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { Permission } from '../auth/permissions.js';
+import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { ClusterControl } from './cluster-control.js';
+import { NodeNotFoundError } from './cluster.errors.js';
+import type { ClusterNode, NodeRole, NodeStatus } from './node.js';
+
+interface NodeDto {
+  readonly uid: number;
+  readonly addr: string;
+  readonly status: NodeStatus;
+}
+
+type NodesStatusDto = Record<string, { readonly role: NodeRole; readonly node_status: NodeStatus }>;
+
+const toNodeDto = ({ uid, addr, status }: ClusterNode): NodeDto => ({ uid, addr, status });
+
+const NODE_UID = /^[1-9]\d{0,8}$/;
+
+@Controller('v1/nodes')
+export class NodesController {
+  constructor(private readonly cluster: ClusterControl) {}
+
+  @Get()
+  @RequirePermission(Permission.ViewAllNodesInfo)
+  async list(): Promise<NodeDto[]> {
+    return (await this.cluster.listNodes()).map(toNodeDto);
+  }
+
+  @Get('status')
+  @RequirePermission(Permission.ViewAllNodesInfo)
+  async status(): Promise<NodesStatusDto> {
+    const nodes = await this.cluster.listNodes();
+    return Object.fromEntries(
+      nodes.map((node) => [String(node.uid), { role: node.role, node_status: node.status }]),
+    );
+  }
+
+  @Get(':uid')
+  @RequirePermission(Permission.ViewNodeInfo)
+  async get(@Param('uid') uid: string): Promise<NodeDto> {
+    const node = NODE_UID.test(uid) ? await this.cluster.getNode(Number(uid)) : undefined;
+    if (!node) throw new NodeNotFoundError(uid.length > 32 ? `${uid.slice(0, 32)}...` : uid);
+    return toNodeDto(node);
+  }
+}

@@ -1,0 +1,120 @@
+import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
+
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface InitialNode {
+  readonly uid: number;
+  readonly status: NodeStatus;
+}
+
+/** A bad environment variable: start-up stops with this message. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The service's settings, read from the environment and validated once at start-up. */
+export class AppConfig {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly adminEmail?: string;
+  readonly adminPassword?: string;
+  readonly clusterNodes: readonly InitialNode[];
+  readonly changeMasterStepMs: number;
+  readonly logLevel: LogLevel;
+
+  constructor(env: Readonly<Record<string, string | undefined>>) {
+    this.port = integer(env, 'PORT', 8080, 0, 65535);
+    this.databaseUrl = databaseUrl(env);
+    this.adminEmail = adminEmail(env);
+    this.adminPassword = adminPassword(env);
+    this.clusterNodes = clusterNodes(env);
+    this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
+    this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
+  }
+}
+
+function value(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw === '' ? undefined : raw;
+}
+
+function integer(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `'${raw}' is not a whole number from ${min} to ${max}.`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = value(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `'${raw}' is not one of ${allowed.join(', ')}.`);
+  }
+  return raw as T;
+}
+
+function databaseUrl(env: Readonly<Record<string, string | undefined>>): string {
+  const raw = value(env, 'DATABASE_URL') ?? 'memory:';
+  if (raw !== 'memory:') throw new ConfigError('DATABASE_URL', `'${raw}' is not supported; use 'memory:'.`);
+  return raw;
+}
+
+function adminEmail(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const raw = value(env, 'ADMIN_EMAIL');
+  if (raw !== undefined && !/^[^\s@:]+@[^\s@:]+$/.test(raw)) {
+    throw new ConfigError('ADMIN_EMAIL', `'${raw}' is not an email address.`);
+  }
+  return raw;
+}
+
+export const MIN_PASSWORD_LENGTH = 8;
+
+function adminPassword(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const raw = env.ADMIN_PASSWORD;
+  if (raw !== undefined && raw !== '' && raw.length < MIN_PASSWORD_LENGTH) {
+    throw new ConfigError('ADMIN_PASSWORD', `it must be at least ${MIN_PASSWORD_LENGTH} characters long.`);
+  }
+  return raw || undefined;
+}
+
+function clusterNodes(env: Readonly<Record<string, string | undefined>>): InitialNode[] {
+  const raw = value(env, 'CLUSTER_NODES') ?? '1,2,3';
+  const nodes = raw.split(',').map((entry): InitialNode => {
+    const [uid, status = 'active', ...rest] = entry.trim().split(':');
+    if (!/^[1-9]\d{0,8}$/.test(uid ?? '') || rest.length > 0) {
+      throw new ConfigError('CLUSTER_NODES', `'${entry}' is not 'uid' or 'uid:status' with a positive uid.`);
+    }
+    if (!(NODE_STATUSES as readonly string[]).includes(status)) {
+      throw new ConfigError(
+        'CLUSTER_NODES',
+        `'${entry}': status must be one of ${NODE_STATUSES.join(', ')}.`,
+      );
+    }
+    return { uid: Number(uid), status: status as NodeStatus };
+  });
+  if (new Set(nodes.map((node) => node.uid)).size !== nodes.length) {
+    throw new ConfigError('CLUSTER_NODES', 'a node uid appears twice.');
+  }
+  if (!nodes.some((node) => node.status === 'active')) {
+    throw new ConfigError('CLUSTER_NODES', 'at least one node must be active to be the master.');
+  }
+  return nodes;
+}

@@ -1,0 +1,115 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError, type DomainErrorKind } from './domain-error.js';
+import type { ErrorBody } from './error-body.js';
+
+const REALM = 'Basic realm="cluster-actions", charset="UTF-8"';
+
+function statusOf(kind: DomainErrorKind): number {
+  switch (kind) {
+    case 'invalid':
+      return HttpStatus.BAD_REQUEST;
+    case 'unauthenticated':
+      return HttpStatus.UNAUTHORIZED;
+    case 'forbidden':
+      return HttpStatus.FORBIDDEN;
+    case 'not_found':
+      return HttpStatus.NOT_FOUND;
+    case 'not_acceptable':
+      return HttpStatus.NOT_ACCEPTABLE;
+    case 'conflict':
+      return HttpStatus.CONFLICT;
+    default: {
+      const unmapped: never = kind;
+      throw new Error(`Unmapped error kind ${String(unmapped)}`);
+    }
+  }
+}
+
+/** Framework and body-parser errors that a client can cause, by status, in our words. */
+const CLIENT_ERRORS: Readonly<Record<number, ErrorBody>> = {
+  400: { error_code: 'invalid_request', description: 'The request is malformed.' },
+  404: { error_code: 'not_found', description: 'No such route.' },
+  405: { error_code: 'method_not_allowed', description: 'The route does not allow this method.' },
+  413: { error_code: 'payload_too_large', description: 'The request body is larger than 1 MB.' },
+  415: { error_code: 'unsupported_media_type', description: 'The request body must be JSON.' },
+};
+
+/** Body-parser errors carry `type` and `status`; Nest's Express adapter hands them over as an exception's cause. */
+interface BodyParserError {
+  readonly type: string;
+  readonly status: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as BodyParserError).type === 'string' &&
+    typeof (error as BodyParserError).status === 'number'
+  );
+}
+
+function bodyParserDescription(error: BodyParserError): string {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return 'The request body is not valid JSON.';
+    case 'entity.too.large':
+      return 'The request body is larger than 1 MB.';
+    case 'charset.unsupported':
+    case 'encoding.unsupported':
+      return 'The request body must be UTF-8 JSON.';
+    default:
+      return 'The request body could not be read.';
+  }
+}
+
+/**
+ * The one exception filter: every error, from any layer, leaves as `{error_code, description}` with the
+ * right status. Unexpected errors are logged with their stack and leave as a bare 500.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const [status, body] = this.describe(error);
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    if (status === (HttpStatus.UNAUTHORIZED as number)) response.setHeader('WWW-Authenticate', REALM);
+    response.status(status).json(body);
+  }
+
+  private describe(error: unknown): [number, ErrorBody] {
+    if (error instanceof DomainError) {
+      return [statusOf(error.kind), { error_code: error.code, description: error.description }];
+    }
+    const cause = error instanceof HttpException ? error.cause : error;
+    if (isBodyParserError(cause) && cause.status >= 400 && cause.status < 500) {
+      const code = CLIENT_ERRORS[cause.status]?.error_code ?? 'invalid_request';
+      return [cause.status, { error_code: code, description: bodyParserDescription(cause) }];
+    }
+    if (error instanceof HttpException && error.getStatus() < 500) {
+      const status = error.getStatus();
+      return [
+        status,
+        CLIENT_ERRORS[status] ?? { error_code: 'invalid_request', description: 'The request was refused.' },
+      ];
+    }
+    this.logger.error('Unexpected error', error instanceof Error ? error.stack : String(error));
+    return [
+      HttpStatus.INTERNAL_SERVER_ERROR,
+      { error_code: 'internal_error', description: 'The service failed to handle the request.' },
+    ];
+  }
+}
