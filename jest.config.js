@@ -26,7 +26,13 @@ export default {
       ...common,
       displayName: 'e2e',
       roots: ['<rootDir>/test'],
-      testMatch: ['**/*.e2e-spec.ts', '**/*.contract-spec.ts'],
+      testMatch: ['**/*.e2e-spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'contract',
+      roots: ['<rootDir>/test/contract'],
+      testMatch: ['**/*.contract-spec.ts'],
     },
   ],
 };
