@@ -9,7 +9,8 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.disable('x-powered-by');
   app.set('etag', false);
   // Bodies are JSON whatever their Content-Type says (as Redis Enterprise clients and `curl -d` send them).
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true });
+  // Not strict: a JSON scalar is valid JSON, refused later with a clearer message than a parse error.
+  app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true, strict: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   app.enableShutdownHooks();
   return app;

@@ -46,7 +46,7 @@ export async function parseActionParams(
   paramsType: Type<object> | undefined,
   body: unknown,
 ): Promise<object> {
-  const input = body ?? {};
+  const input = body === undefined ? {} : body; // no body at all means no parameters
   if (!isPlainObject(input)) {
     throw new InvalidRequestError(`The body of '${actionName}' must be a JSON object.`);
   }
@@ -62,7 +62,6 @@ export async function parseActionParams(
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
-    stopAtFirstError: true,
     validationError: { target: false, value: false },
   });
   if (errors.length > 0) {

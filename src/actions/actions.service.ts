@@ -56,7 +56,7 @@ export class ActionsService {
 
   /**
    * Cancels an active run or removes a finished run's status, and returns the run as it is afterwards.
-   * A DELETE only removes a status it saw finished: a run that finishes while being cancelled keeps its result.
+   * So a DELETE answering a finished run (other than one it cancelled) has removed that run's status.
    */
   async cancel(name: string): Promise<ActionRun> {
     for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
@@ -65,8 +65,10 @@ export class ActionsService {
         if (await this.repository.remove(run.actionUid, run.status)) return run;
         continue;
       }
-      const cancelled = this.runner.cancel(run.actionUid);
-      if (cancelled) return cancelled;
+      const cancelled = await this.runner.cancel(run.actionUid);
+      // A run that finished before the cancel landed is now a finished run: the next round removes it.
+      if (cancelled && (!isTerminal(cancelled.status) || cancelled.status === 'cancelled')) return cancelled;
+      if (cancelled) continue;
       // No live session here: the run belongs to no running handler, so the store alone records the cancel.
       if (run.status === 'cancelling') return run;
       const to = run.status === 'queued' ? 'cancelled' : 'cancelling';

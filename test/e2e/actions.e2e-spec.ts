@@ -1,0 +1,372 @@
+import { DomainError } from '../../src/actions/index.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { pollAction, type ActionBody } from '../support/poll.js';
+import { TEST_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
+
+const path = `/v1/cluster/actions/${TEST_ACTION}`;
+
+describe('cluster actions API', () => {
+  let t: TestApp;
+  let gate: TestGate;
+
+  beforeEach(async () => {
+    t = await createTestApp({ imports: [TestActionModule] });
+    gate = t.app.get(TestGate);
+  });
+
+  afterEach(() => t.close());
+
+  const start = (body: object = {}) =>
+    t.http
+      .post(path)
+      .auth(...t.admin)
+      .send(body);
+
+  describe('GET /v1/cluster/actions', () => {
+    it('answers an empty list when nothing ran', async () => {
+      const response = await t.http
+        .get('/v1/cluster/actions')
+        .auth(...t.admin)
+        .expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toEqual({ actions: [] });
+    });
+
+    it('lists the current run of every action type', async () => {
+      await start({ label: 'listed' }).expect(200);
+      await gate.next();
+      const response = await t.http
+        .get('/v1/cluster/actions')
+        .auth(...t.admin)
+        .expect(200);
+      expect(response.body).toEqual({
+        actions: [expect.objectContaining({ name: TEST_ACTION, status: 'running', label: 'listed' })],
+      });
+    });
+  });
+
+  describe('GET /v1/cluster/actions/{action}', () => {
+    it('is 404 action_not_found for an action that never ran', async () => {
+      await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(404, {
+          error_code: 'action_not_found',
+          description: `Action "${TEST_ACTION}" is not running and has no stored status.`,
+        });
+    });
+
+    it('is 404 for a name that is no action type at all', async () => {
+      const response = await t.http
+        .get('/v1/cluster/actions/no_such_thing')
+        .auth(...t.admin)
+        .expect(404);
+      expect(response.body.error_code).toBe('action_not_found');
+    });
+  });
+
+  describe('POST /v1/cluster/actions/{action}', () => {
+    it('answers 200 at once with the new run, queued, while the handler has not finished', async () => {
+      const response = await start({ label: 'x' }).expect(200);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+      expect(response.body).toEqual({
+        name: TEST_ACTION,
+        action_uid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        status: 'queued',
+        progress: 0,
+        label: 'x',
+        creation_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
+    });
+
+    it('runs the handler in the background to completion with progress 100', async () => {
+      const { body } = await start().expect(200);
+      const run = await gate.next();
+      await run.progress(40, 'half way');
+      const running = await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(running.body).toMatchObject({ status: 'running', progress: 40, step: 'half way' });
+      run.complete();
+      const seen = await pollAction(t.http, t.admin, TEST_ACTION);
+      expect(seen.at(-1)).toEqual({
+        name: TEST_ACTION,
+        action_uid: (body as ActionBody).action_uid,
+        status: 'completed',
+        progress: 100,
+        step: 'half way',
+        creation_time: expect.any(String),
+        start_time: expect.any(String),
+        end_time: expect.any(String),
+      });
+    });
+
+    it('an empty body means no parameters', async () => {
+      await t.http
+        .post(path)
+        .auth(...t.admin)
+        .expect(200);
+    });
+
+    it('is 400 unknown_action for an unregistered action type', async () => {
+      await t.http
+        .post('/v1/cluster/actions/make_coffee')
+        .auth(...t.admin)
+        .send({})
+        .expect(400, {
+          error_code: 'unknown_action',
+          description: 'There is no action type named "make_coffee".',
+        });
+    });
+
+    it.each([
+      ['a wrongly typed field', { label: 5 }, 'label must be a string'],
+      ['an unknown field', { colour: 'red' }, 'property colour should not exist'],
+      ['an array body', [1, 2], 'must be a JSON object'],
+      ['a scalar body', 5, 'must be a JSON object'],
+      ['a null body', null, 'must be a JSON object'],
+    ])('is 400 invalid_request for %s, naming the problem', async (_case, body, message) => {
+      const response = await t.http
+        .post(path)
+        .auth(...t.admin)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify(body))
+        .expect(400);
+      expect(response.body.error_code).toBe('invalid_request');
+      expect(response.body.description).toContain(message);
+      await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(404);
+    });
+
+    it('is 400 invalid_request for malformed JSON', async () => {
+      const response = await t.http
+        .post(path)
+        .auth(...t.admin)
+        .set('Content-Type', 'application/json')
+        .send('{"label": ')
+        .expect(400);
+      expect(response.body).toEqual({
+        error_code: 'invalid_request',
+        description: 'The request body is not valid JSON.',
+      });
+    });
+
+    it("lets the handler's precheck refuse the request with its own error", async () => {
+      await start({ label: 'refuse' }).expect(406, {
+        error_code: 'label_refused',
+        description: 'Refused by precheck.',
+      });
+      await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(404);
+    });
+
+    it('is 409 action_in_progress while a run is active, and keeps that run', async () => {
+      const first = await start({ label: 'first' }).expect(200);
+      await start({ label: 'second' }).expect(409, {
+        error_code: 'action_in_progress',
+        description: `A run of action "${TEST_ACTION}" is already in progress.`,
+      });
+      const current = await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(current.body).toMatchObject({ action_uid: first.body.action_uid, label: 'first' });
+    });
+
+    it('gives exactly one 200 and 49 409 for 50 parallel starts', async () => {
+      const responses = await Promise.all(Array.from({ length: 50 }, () => start()));
+      const codes = responses.map((response) => response.status).sort();
+      expect(codes.filter((code) => code === 200)).toHaveLength(1);
+      expect(codes.filter((code) => code === 409)).toHaveLength(49);
+      const winner = responses.find((response) => response.status === 200)!;
+      const current = await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(current.body.action_uid).toBe(winner.body.action_uid);
+    });
+
+    it("replaces the previous finished run's status with the new run", async () => {
+      const first = await start({ label: 'first' }).expect(200);
+      (await gate.next()).fail(new Error('first went wrong'));
+      await pollAction(t.http, t.admin, TEST_ACTION);
+      const second = await start({ label: 'second' }).expect(200);
+      expect(second.body.action_uid).not.toBe(first.body.action_uid);
+      const list = await t.http
+        .get('/v1/cluster/actions')
+        .auth(...t.admin)
+        .expect(200);
+      expect(list.body.actions).toEqual([
+        expect.objectContaining({ action_uid: second.body.action_uid, label: 'second' }),
+      ]);
+    });
+  });
+
+  describe('a handler that fails', () => {
+    it('ends the run failed with internal_error and its message', async () => {
+      await start().expect(200);
+      (await gate.next()).fail(new Error('disk on fire'));
+      const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+      expect(last).toMatchObject({
+        status: 'failed',
+        error_code: 'internal_error',
+        error_message: 'disk on fire',
+      });
+    });
+
+    it('keeps the error code of a DomainError', async () => {
+      await start().expect(200);
+      (await gate.next()).fail(new DomainError('conflict', 'insufficient_resources', 'Not enough memory.'));
+      const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+      expect(last).toMatchObject({
+        status: 'failed',
+        error_code: 'insufficient_resources',
+        error_message: 'Not enough memory.',
+      });
+    });
+
+    it('ends the run failed when it reports a progress that is not 0-100', async () => {
+      await start().expect(200);
+      const run = await gate.next();
+      await run.progress(Number.NaN);
+      const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+      expect(last).toMatchObject({ status: 'failed', error_code: 'invalid_progress' });
+    });
+
+    it('keeps progress from decreasing when the handler reports a lower value', async () => {
+      await start().expect(200);
+      const run = await gate.next();
+      await run.progress(60);
+      await run.progress(30, 'back');
+      const current = await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(current.body).toMatchObject({ status: 'running', progress: 60, step: 'back' });
+    });
+  });
+
+  describe('DELETE /v1/cluster/actions/{action}', () => {
+    it('is 404 action_not_found when there is nothing to cancel or remove', async () => {
+      const response = await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(404);
+      expect(response.body.error_code).toBe('action_not_found');
+    });
+
+    it('cancels a running run: cancelling, then cancelled once the handler stops', async () => {
+      await start({ ignore_signal: true }).expect(200);
+      const run = await gate.next();
+      const response = await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(response.body).toMatchObject({ status: 'cancelling' });
+      expect(run.context.signal.aborted).toBe(true);
+      await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(200)
+        .expect((r) => expect(r.body.status).toBe('cancelling'));
+      run.complete(); // finishing after the cancel does not turn the run into completed
+      const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+      expect(last.status).toBe('cancelled');
+      expect(last.end_time).toEqual(expect.any(String));
+    });
+
+    it('cancels a handler that honours its signal straight to cancelled', async () => {
+      await start().expect(200);
+      await gate.next();
+      await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      const seen = await pollAction(t.http, t.admin, TEST_ACTION);
+      expect(seen.at(-1)!.status).toBe('cancelled');
+    });
+
+    it('answers 200 again while a cancel is in flight, without changing the run', async () => {
+      await start({ ignore_signal: true }).expect(200);
+      const run = await gate.next();
+      const first = await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      const second = await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(second.body).toMatchObject({ action_uid: first.body.action_uid, status: 'cancelling' });
+      run.complete();
+      await pollAction(t.http, t.admin, TEST_ACTION);
+    });
+
+    it('makes room for a new run once cancelled', async () => {
+      await start().expect(200);
+      await gate.next();
+      await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      await pollAction(t.http, t.admin, TEST_ACTION);
+      await start().expect(200);
+    });
+
+    it("removes a finished run's status, after which the action is 404", async () => {
+      await start().expect(200);
+      (await gate.next()).complete();
+      const finished = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+      const removed = await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      expect(removed.body).toEqual(finished);
+      await t.http
+        .get(path)
+        .auth(...t.admin)
+        .expect(404);
+      await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(404);
+      await t.http
+        .get('/v1/cluster/actions')
+        .auth(...t.admin)
+        .expect(200, { actions: [] });
+    });
+
+    it('ends in exactly one terminal state when cancel races completion', async () => {
+      for (let round = 0; round < 20; round++) {
+        await start().expect(200);
+        const run = await gate.next();
+        const [cancel] = await Promise.all([
+          t.http.delete(path).auth(...t.admin),
+          Promise.resolve(run.complete()),
+        ]);
+        expect(cancel.status).toBe(200);
+        if (cancel.body.status === 'completed') {
+          // The run finished before the cancel landed: the DELETE removed its status, as for any finished run.
+          expect(cancel.body.progress).toBe(100);
+          await t.http
+            .get(path)
+            .auth(...t.admin)
+            .expect(404);
+          continue;
+        }
+        expect(cancel.body.status).toBe('cancelling');
+        const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+        expect(last.status).toBe('cancelled');
+        await t.http
+          .delete(path)
+          .auth(...t.admin)
+          .expect(200);
+      }
+    });
+  });
+});
