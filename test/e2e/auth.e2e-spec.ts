@@ -1,0 +1,109 @@
+import { Permission, PERMISSION_ROLES, ROLES, type Role } from '../../src/auth/permissions.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { discoverRoutes } from '../support/routes.js';
+
+/** What the notes say each route needs. A route added without a line here fails the first test. */
+const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
+  'GET /v1/cluster/actions': Permission.ViewStatusOfClusterAction,
+  'GET /v1/cluster/actions/:action': Permission.ViewStatusOfClusterAction,
+  'POST /v1/cluster/actions/:action': Permission.StartClusterAction,
+  'DELETE /v1/cluster/actions/:action': Permission.CancelClusterAction,
+  'GET /v1/nodes': Permission.ViewAllNodesInfo,
+  'GET /v1/nodes/status': Permission.ViewAllNodesInfo,
+  'GET /v1/nodes/:uid': Permission.ViewNodeInfo,
+};
+
+const UNAUTHORIZED = {
+  error_code: 'unauthorized',
+  description: 'Valid credentials are required (HTTP Basic, email and password).',
+};
+
+describe('authentication and the role matrix', () => {
+  let t: TestApp;
+  const credentials = new Map<Role, readonly [string, string]>();
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    for (const role of ROLES) credentials.set(role, await t.userWithRole(role));
+  });
+
+  afterAll(() => t.close());
+
+  it('every route declares a permission or is explicitly public (deny by default)', () => {
+    const routes = discoverRoutes(t.app);
+    const undeclared = routes
+      .filter((route) => !route.permission && !route.isPublic)
+      .map((route) => route.route);
+    expect(undeclared).toEqual([]);
+    expect(Object.fromEntries(routes.map((route) => [route.route, route.permission]))).toEqual(
+      ROUTE_PERMISSIONS,
+    );
+  });
+
+  function send(route: string, auth?: readonly [string, string]) {
+    const [method, template] = route.split(' ') as [string, string];
+    const url = template.replace(':action', 'change_master').replace(':uid', '1');
+    const request = t.http[method.toLowerCase() as 'get' | 'post' | 'delete'](url);
+    if (auth) request.auth(...auth);
+    return method === 'POST' ? request.send({ node_uid: '1' }) : request;
+  }
+
+  const matrix = Object.entries(ROUTE_PERMISSIONS).flatMap(([route, permission]) =>
+    ROLES.map((role) => [route, role, PERMISSION_ROLES[permission].includes(role)] as const),
+  );
+
+  it.each(matrix)('%s as %s: allowed=%s', async (route, role, allowed) => {
+    const response = await send(route, credentials.get(role));
+    if (allowed) {
+      expect([401, 403]).not.toContain(response.status);
+    } else {
+      expect(response.status).toBe(403);
+      expect(response.body).toEqual({
+        error_code: 'insufficient_permissions',
+        description: `Your role does not have the '${ROUTE_PERMISSIONS[route]}' permission.`,
+      });
+    }
+  });
+
+  it.each(Object.keys(ROUTE_PERMISSIONS))(
+    '%s without credentials is 401 with a Basic challenge',
+    async (route) => {
+      const response = await send(route);
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual(UNAUTHORIZED);
+      expect(response.headers['www-authenticate']).toMatch(/^Basic realm="/);
+    },
+  );
+
+  it.each([
+    ['a wrong password', `Basic ${Buffer.from('admin@test.local:wrong').toString('base64')}`],
+    ['an unknown user', `Basic ${Buffer.from('nobody@test.local:admin-password').toString('base64')}`],
+    ['no colon', `Basic ${Buffer.from('admin@test.local').toString('base64')}`],
+    ['an empty user', `Basic ${Buffer.from(':admin-password').toString('base64')}`],
+    ['another scheme', 'Bearer abc.def.ghi'],
+    ['garbage base64', 'Basic !!!not-base64!!!'],
+    ['an empty header', ''],
+    ['a huge header', `Basic ${'A'.repeat(6000)}`],
+  ])('%s is 401 and looks exactly like any other failure', async (_case, header) => {
+    const response = await t.http.get('/v1/cluster/actions').set('Authorization', header);
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(UNAUTHORIZED);
+    expect(response.headers['www-authenticate']).toMatch(/^Basic realm="/);
+  });
+
+  it('accepts the email in any case', async () => {
+    await t.http.get('/v1/cluster/actions').auth('ADMIN@Test.Local', 'admin-password').expect(200);
+  });
+
+  it('refuses a locked user even with the right password', async () => {
+    const locked = await t.userWithRole('admin', { status: 'locked' });
+    const response = await t.http.get('/v1/cluster/actions').auth(...locked);
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual(UNAUTHORIZED);
+  });
+
+  it('never echoes a password in any response', async () => {
+    const response = await t.http.get('/v1/cluster/actions').auth('admin@test.local', 'secret-guess-123');
+    expect(JSON.stringify(response.body)).not.toContain('secret-guess-123');
+  });
+});

@@ -1,0 +1,90 @@
+import { Injectable, Module, Scope, type Type } from '@nestjs/common';
+import { ClusterAction, ClusterActionHandler } from '../../src/actions/index.js';
+import { createTestApp } from '../support/app.js';
+
+@ClusterAction({ name: 'twice' })
+class FirstTwice extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'twice' })
+class SecondTwice extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'not_a_handler' })
+class NotAHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@Injectable({ scope: Scope.REQUEST })
+class PerRequest {}
+
+@ClusterAction({ name: 'per_request' })
+class DependsOnRequestScope extends ClusterActionHandler {
+  constructor(readonly perRequest: PerRequest) {
+    super();
+  }
+
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'Bad-Name' })
+class BadlyNamed extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'change_master' })
+class ShadowsChangeMaster extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const moduleWith = (...providers: Type[]): Type => {
+  @Module({ providers })
+  class ExtensionModule {}
+  return ExtensionModule;
+};
+
+describe('extension API start-up checks', () => {
+  it.each([
+    ['two handlers with one name', [FirstTwice, SecondTwice], /action 'twice' is already registered/],
+    [
+      'a class not extending ClusterActionHandler',
+      [NotAHandler],
+      /NotAHandler: the class must extend ClusterActionHandler/,
+    ],
+    [
+      'a request-scoped handler',
+      [PerRequest, DependsOnRequestScope],
+      /DependsOnRequestScope: action handlers must be singletons/,
+    ],
+    ['a name that is not snake_case', [BadlyNamed], /"Bad-Name" must be snake_case/],
+    ['a second change_master', [ShadowsChangeMaster], /action 'change_master' is already registered/],
+  ])('%s stops the start-up with a clear message', async (_case, providers, message) => {
+    await expect(createTestApp({ imports: [moduleWith(...providers)] })).rejects.toThrow(message);
+  });
+
+  it('a well-formed extension starts and serves its action type', async () => {
+    const t = await createTestApp({ imports: [moduleWith(FirstTwice)] });
+    try {
+      await t.http
+        .post('/v1/cluster/actions/twice')
+        .auth(...t.admin)
+        .expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
