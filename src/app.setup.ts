@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LOG_LEVELS, type LogLevel } from './config/app-config.js';
+import { answerClientErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 
 export const BODY_LIMIT = '1mb';
@@ -12,6 +13,7 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   // Not strict: a JSON scalar is valid JSON, refused later with a clearer message than a parse error.
   app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true, strict: false });
   app.useGlobalFilters(new HttpExceptionFilter());
+  answerClientErrorsAsJson(app.getHttpServer());
   app.enableShutdownHooks();
   return app;
 }

@@ -7,6 +7,8 @@ import type { User } from './user.js';
 import { UsersRepository } from './users.repository.js';
 
 const BASIC = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** HTTP Basic authentication: email and password, checked with the slow KDF once per credential. */
 @Injectable()
@@ -52,7 +54,8 @@ export class AuthService implements OnModuleInit {
     if (!encoded) throw new UnauthorizedError();
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon <= 0) throw new UnauthorizedError();
+    // No control characters: HMAC zero-pads short keys, so to scrypt 'pw' and 'pw\0' are the same password.
+    if (colon <= 0 || CONTROL_CHARACTER.test(decoded)) throw new UnauthorizedError();
     return { email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
 }

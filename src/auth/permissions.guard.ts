@@ -26,7 +26,9 @@ export class PermissionsGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const user = await this.auth.authenticate(request.headers.authorization);
+    // Node keeps only the first of repeated Authorization headers; ambiguous credentials are no credentials.
+    const authorization = request.headersDistinct.authorization;
+    const user = await this.auth.authenticate(authorization?.length === 1 ? authorization[0] : undefined);
     request.user = user;
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
     if (!permission) throw new InsufficientPermissionsError();
