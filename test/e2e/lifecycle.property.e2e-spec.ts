@@ -1,0 +1,251 @@
+import fc from 'fast-check';
+import type TestAgent from 'supertest/lib/agent.js';
+import { canTransition, isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
+
+/**
+ * Model-based test: random sequences of starts (valid and invalid), cancels, reads, progress reports,
+ * completions, failures, hangs and change_master runs against the real app over HTTP, each checked against a
+ * small reference model. After every command: the response codes the model predicts, one run per action name,
+ * only legal transitions, progress that never decreases and is 100 exactly when completed, terminal states
+ * that never change, exactly one master.
+ */
+
+const PATH = `/v1/cluster/actions/${TEST_ACTION}`;
+const NODES = ['1', '2', '3', '4'] as const; // 4 is down
+
+interface ActionBody {
+  readonly action_uid: string;
+  readonly status: ActionStatus;
+  readonly progress: number;
+}
+
+interface Model {
+  /** The test action's stored run, as the model predicts it. */
+  run?: { status: ActionStatus; progress: number; ignoresSignal: boolean };
+  master: string;
+}
+
+interface Real {
+  readonly http: TestAgent;
+  readonly auth: readonly [string, string];
+  readonly gate: TestGate;
+  gated?: GatedRun;
+  readonly history: Map<string, ActionBody>;
+}
+
+const isActive = (model: Model): boolean => model.run !== undefined && !isTerminal(model.run.status);
+
+/** Records every observation of a run and fails on anything the lifecycle forbids. */
+function observe(real: Real, body: ActionBody): void {
+  const previous = real.history.get(body.action_uid);
+  if (previous) {
+    if (isTerminal(previous.status)) expect(body).toEqual(previous);
+    else if (previous.status !== body.status) expect(reachable(previous.status, body.status)).toBe(true);
+    expect(body.progress).toBeGreaterThanOrEqual(previous.progress);
+  }
+  expect(body.progress >= 0 && body.progress <= 100).toBe(true);
+  if (body.status === 'completed') expect(body.progress).toBe(100);
+  real.history.set(body.action_uid, body);
+}
+
+function reachable(from: ActionStatus, to: ActionStatus): boolean {
+  if (canTransition(from, to)) return true;
+  return (['starting', 'running', 'cancelling'] as const).some(
+    (via) => canTransition(from, via) && canTransition(via, to),
+  );
+}
+
+async function getRun(real: Real): Promise<ActionBody | undefined> {
+  const response = await real.http.get(PATH).auth(...real.auth);
+  if (response.status === 404) return undefined;
+  expect(response.status).toBe(200);
+  observe(real, response.body as ActionBody);
+  return response.body as ActionBody;
+}
+
+/** Polls until the test action's run satisfies `done`, checking every observation on the way. */
+async function settle(
+  real: Real,
+  done: (body: ActionBody | undefined) => boolean,
+): Promise<ActionBody | undefined> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const body = await getRun(real);
+    if (done(body)) return body;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  throw new Error('The run did not settle');
+}
+
+async function checkInvariants(real: Real, model: Model): Promise<void> {
+  const list = await real.http
+    .get('/v1/cluster/actions')
+    .auth(...real.auth)
+    .expect(200);
+  const names = (list.body.actions as { name: string }[]).map((action) => action.name);
+  expect(new Set(names).size).toBe(names.length);
+  const status = await real.http
+    .get('/v1/nodes/status')
+    .auth(...real.auth)
+    .expect(200);
+  const masters = Object.entries(status.body as Record<string, { role: string }>).filter(
+    ([, n]) => n.role === 'master',
+  );
+  expect(masters.map(([uid]) => uid)).toEqual([model.master]);
+  const run = await getRun(real);
+  if (!model.run) expect(run).toBeUndefined();
+  else expect(run).toMatchObject({ status: model.run.status, progress: model.run.progress });
+}
+
+type Command = fc.AsyncCommand<Model, Real>;
+
+class Start implements Command {
+  constructor(
+    readonly valid: boolean,
+    readonly ignoresSignal: boolean,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const body = this.valid ? { ignore_signal: this.ignoresSignal } : { ignore_signal: 'yes' };
+    const response = await real.http
+      .post(PATH)
+      .auth(...real.auth)
+      .send(body);
+    if (!this.valid) expect(response.status).toBe(400);
+    else if (isActive(model)) expect(response.status).toBe(409);
+    else {
+      expect(response.status).toBe(200);
+      observe(real, response.body as ActionBody);
+      real.gated = await real.gate.next();
+      model.run = { status: 'running', progress: 0, ignoresSignal: this.ignoresSignal };
+      await settle(real, (run) => run?.status === 'running');
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => `Start(${this.valid ? (this.ignoresSignal ? 'ignoring signal' : 'valid') : 'invalid'})`;
+}
+
+class Cancel implements Command {
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const response = await real.http.delete(PATH).auth(...real.auth);
+    if (!model.run) {
+      expect(response.status).toBe(404);
+    } else if (isTerminal(model.run.status)) {
+      expect(response.status).toBe(200);
+      model.run = undefined;
+    } else {
+      expect(response.status).toBe(200);
+      if (model.run.ignoresSignal) {
+        model.run.status = 'cancelling';
+      } else {
+        await settle(real, (run) => run?.status === 'cancelled');
+        model.run.status = 'cancelled';
+        real.gated = undefined;
+      }
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => 'Cancel';
+}
+
+class Progress implements Command {
+  constructor(readonly percent: number) {}
+  check = (model: Readonly<Model>) => isActive(model);
+  async run(model: Model, real: Real): Promise<void> {
+    await real.gated!.progress(this.percent);
+    if (model.run!.status === 'running') model.run!.progress = Math.max(model.run!.progress, this.percent);
+    await checkInvariants(real, model);
+  }
+  toString = () => `Progress(${this.percent})`;
+}
+
+class Finish implements Command {
+  constructor(readonly outcome: 'complete' | 'fail') {}
+  check = (model: Readonly<Model>) => isActive(model);
+  async run(model: Model, real: Real): Promise<void> {
+    if (this.outcome === 'complete') real.gated!.complete();
+    else real.gated!.fail(new Error('told to fail'));
+    real.gated = undefined;
+    const run = model.run!;
+    if (run.status === 'cancelling') run.status = 'cancelled';
+    else if (this.outcome === 'complete') Object.assign(run, { status: 'completed', progress: 100 });
+    else run.status = 'failed';
+    await settle(real, (body) => body?.status === run.status);
+    await checkInvariants(real, model);
+  }
+  toString = () => `Finish(${this.outcome})`;
+}
+
+class ChangeMaster implements Command {
+  constructor(readonly node: string) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const path = '/v1/cluster/actions/change_master';
+    const response = await real.http
+      .post(path)
+      .auth(...real.auth)
+      .send({ node_uid: this.node });
+    if (this.node === '4') {
+      expect(response.status).toBe(406);
+    } else {
+      expect(response.status).toBe(200);
+      for (let attempt = 0; attempt < 400; attempt++) {
+        const run = await real.http
+          .get(path)
+          .auth(...real.auth)
+          .expect(200);
+        if (run.body.status === 'completed') break;
+        expect(isTerminal(run.body.status as ActionStatus)).toBe(false);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      model.master = this.node;
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => `ChangeMaster(${this.node})`;
+}
+
+const commands = [
+  fc.tuple(fc.boolean(), fc.boolean()).map(([valid, ignoresSignal]) => new Start(valid, ignoresSignal)),
+  fc.constant(new Cancel()),
+  fc.integer({ min: 0, max: 100 }).map((percent) => new Progress(percent)),
+  fc.constantFrom('complete' as const, 'fail' as const).map((outcome) => new Finish(outcome)),
+  fc.constantFrom(...NODES).map((node) => new ChangeMaster(node)),
+];
+
+describe('lifecycle model', () => {
+  let t: TestApp;
+  let gate: TestGate;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      imports: [TestActionModule],
+      env: { CLUSTER_NODES: '1,2,3,4:down', CHANGE_MASTER_STEP_MS: '0' },
+    });
+    gate = t.app.get(TestGate);
+  });
+
+  afterAll(() => t.close());
+
+  it('holds the API promises over random command sequences', async () => {
+    let master = '1';
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (sequence) => {
+        const real: Real = { http: t.http, auth: t.admin, gate, history: new Map() };
+        const model: Model = { master };
+        try {
+          await fc.asyncModelRun(() => ({ model, real }), sequence);
+        } finally {
+          // Leave nothing running for the next sequence.
+          real.gated?.complete();
+          await settle(real, (run) => run === undefined || isTerminal(run.status));
+          await t.http.delete(PATH).auth(...t.admin);
+          master = model.master;
+        }
+      }),
+      { numRuns: 300, verbose: 1 },
+    );
+  }, 240_000);
+});
