@@ -8,6 +8,9 @@ import {
 } from '../../src/actions/index.js';
 
 export const TEST_ACTION = 'test_gate';
+/** The same gated action with a short timeout. */
+export const TEST_TIMEOUT_ACTION = 'test_gate_timeout';
+export const TEST_TIMEOUT_MS = 150;
 
 export class TestActionParams {
   @IsOptional()
@@ -95,6 +98,9 @@ export class TestActionHandler extends ClusterActionHandler<TestActionParams> {
   }
 }
 
-/** Registers the test action type from outside the ActionsModule, as any extension would. */
-@Module({ providers: [TestGate, TestActionHandler], exports: [TestGate] })
+@ClusterAction({ name: TEST_TIMEOUT_ACTION, params: TestActionParams, timeoutMs: TEST_TIMEOUT_MS })
+export class TestTimeoutActionHandler extends TestActionHandler {}
+
+/** Registers the test action types from outside the ActionsModule, as any extension would. */
+@Module({ providers: [TestGate, TestActionHandler, TestTimeoutActionHandler], exports: [TestGate] })
 export class TestActionModule {}
