@@ -17,6 +17,8 @@ const common = {
   // Sources import './x.js' (nodenext); Jest resolves the .ts file.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // Two cores run several suites at once, each booting apps and hashing passwords: leave room under load.
+  testTimeout: 20_000,
 };
 
 export default {

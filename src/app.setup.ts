@@ -14,7 +14,6 @@ export function configureApp(app: NestExpressApplication): NestExpressApplicatio
   app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true, strict: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   answerClientErrorsAsJson(app.getHttpServer());
-  app.enableShutdownHooks();
   return app;
 }
 

@@ -16,9 +16,19 @@ export interface ActionRun {
   readonly creationTime: string;
   readonly startTime?: string;
   readonly endTime?: string;
+  /** The process that executes the run (internal: never on the wire). Kept after the run ends. */
+  readonly ownerId?: string;
+  /**
+   * Until when the owner holds the run; it renews this while the run executes. A lease that ran out means
+   * the owner is gone, so the run can be recovered as lost (internal: never on the wire).
+   */
+  readonly leaseExpiresAt?: string;
 }
 
-/** The fields a status write may change. */
+/** The fields a write may change. */
 export type ActionRunPatch = Partial<
-  Pick<ActionRun, 'status' | 'progress' | 'step' | 'errorCode' | 'errorMessage' | 'startTime' | 'endTime'>
+  Pick<
+    ActionRun,
+    'status' | 'progress' | 'step' | 'errorCode' | 'errorMessage' | 'startTime' | 'endTime' | 'leaseExpiresAt'
+  >
 >;

@@ -1,4 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AppConfig } from '../config/app-config.js';
 import { assertTransition, isTerminal, type ActionStatus } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
@@ -6,10 +9,12 @@ import { ActionsRepository } from './actions.repository.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
 
-/** Why a run stopped early; it decides the terminal state when the run is `running`. */
+/** Why a run stopped early; it decides the terminal state. */
 interface Failure {
   readonly code: string;
   readonly message: string;
+  /** The run was lost to the service stopping, not failed by its own work: it ends `aborted`. */
+  readonly lost?: boolean;
 }
 
 const MAX_ERROR_MESSAGE = 500;
@@ -25,21 +30,40 @@ function failureOf(error: unknown): Failure {
 const now = (): string => new Date().toISOString();
 
 /**
+ * How long the owner of a run holds it without renewing. Only a store shared by several processes needs it
+ * (their recovery takes the runs whose lease ran out); a single-process store recovers every run at start-up.
+ */
+const RUN_LEASE_MS = 30_000;
+/** A third of the lease: two renewals can fail or run late before the lease runs out. */
+const LEASE_RENEWAL_MS = RUN_LEASE_MS / 3;
+
+const leaseUntil = (): string => new Date(Date.now() + RUN_LEASE_MS).toISOString();
+
+/**
  * One run executing in this process. Every write to the run goes through `write`, which queues it behind the
  * previous one and decides the new state from the run as it is at that moment. So a cancel, a progress report,
  * a timeout and the handler's own result can race in any order and the run still takes exactly one legal path
  * to exactly one terminal state:
  * - cancel wins over a result that is recorded after it (the run ends `cancelled`);
  * - a timeout or an invalid progress report ends a running run `failed` at once, without waiting for the handler;
+ * - a shutdown lets the handler stop at its next safe point: a result it still reaches is kept, anything else
+ *   ends `aborted`;
  * - whatever the handler does after its run reached a terminal state is ignored.
+ * While it executes, the session renews the run's lease through the same queue.
  */
 class RunSession {
   private readonly controller = new AbortController();
   private queue: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
   private progressFloor = 0;
   /** Set when the session stopped the run itself; it outranks whatever the handler does afterwards. */
   private stopped?: Failure;
+  /** Set when the service is stopping: the outcome of a handler that does not complete. */
+  private interrupted?: Failure;
+  private markEnded!: () => void;
+  /** Resolves once the run is recorded in a terminal state, even if its handler never returns. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
   constructor(
     private current: ActionRun,
@@ -59,23 +83,44 @@ class RunSession {
         void this.stop({ code: 'timeout', message: `The run took longer than ${this.action.timeoutMs} ms.` }),
       this.action.timeoutMs,
     );
+    this.leaseTimer = setInterval(
+      () => void this.write(() => ({ leaseExpiresAt: leaseUntil() })),
+      LEASE_RENEWAL_MS,
+    );
     await this.write((run) => (run.status === 'queued' ? { status: 'starting' } : undefined));
     await this.write((run) =>
       run.status === 'starting' ? { status: 'running', startTime: now() } : undefined,
     );
-    let failure: Failure | undefined;
+    // Interrupted before the handler started: nothing ran, so the run is lost.
+    let failure = this.interrupted;
     if (this.current.status === 'running' && !this.controller.signal.aborted) {
       try {
         await this.action.handler.run(this.params, this.context());
       } catch (error) {
-        failure = failureOf(error);
-        if (!(error instanceof DomainError)) {
-          this.logger.error(`Action ${this.action.name} (${this.current.actionUid}) failed`, error);
-        }
+        failure = this.interrupted ?? this.failed(error);
       }
     }
-    clearTimeout(this.timer);
+    this.release();
     await this.finish(this.stopped ?? failure);
+  }
+
+  /** Shutdown: fires the handler's signal so that it stops at its next safe point. */
+  interrupt(): void {
+    this.interrupted = {
+      code: 'shutdown',
+      message: 'The service stopped before the run finished.',
+      lost: true,
+    };
+    this.controller.abort(new DOMException(this.interrupted.message, 'AbortError'));
+  }
+
+  /** Shutdown grace over: records the run `aborted` now, without waiting any longer for the handler. */
+  abandon(graceMs: number): Promise<ActionRun> {
+    return this.stop({
+      code: 'shutdown',
+      message: `The service stopped; the run did not reach a safe point within ${graceMs} ms.`,
+      lost: true,
+    });
   }
 
   /** DELETE on a live run: queued -> cancelled, starting/running -> cancelling. */
@@ -90,25 +135,38 @@ class RunSession {
     return written;
   }
 
-  /** Ends the run now (timeout, broken progress report), aborting the handler instead of waiting for it. */
+  /** Ends the run now (timeout, broken progress report, shutdown), aborting the handler instead of waiting for it. */
   private stop(failure: Failure): Promise<ActionRun> {
     this.stopped ??= failure;
+    this.release();
     this.controller.abort(new DOMException(failure.message, 'AbortError'));
     return this.finish(this.stopped);
   }
 
+  private failed(error: unknown): Failure {
+    // A rejection once the signal fired is the handler stopping as asked, not a fault worth a stack trace.
+    if (!(error instanceof DomainError) && !this.controller.signal.aborted) {
+      this.logger.error(`Action ${this.action.name} (${this.current.actionUid}) failed`, error);
+    }
+    return failureOf(error);
+  }
+
+  /** The run no longer needs its timeout or its lease renewals. */
+  private release(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.leaseTimer);
+  }
+
   private finish(failure: Failure | undefined): Promise<ActionRun> {
-    return this.write((run) => {
-      switch (run.status) {
-        case 'cancelling':
-          return { status: 'cancelled', endTime: now() };
-        case 'running':
-          return failure
-            ? { status: 'failed', errorCode: failure.code, errorMessage: failure.message, endTime: now() }
-            : { status: 'completed', progress: 100, endTime: now() };
-        default:
-          return undefined;
-      }
+    return this.write((run): ActionRunPatch | undefined => {
+      const endTime = now();
+      if (run.status === 'cancelling') return { status: 'cancelled', endTime };
+      if (!failure)
+        return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
+      // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
+      if (!failure.lost && run.status !== 'running') return undefined;
+      const status = failure.lost ? 'aborted' : 'failed';
+      return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
     });
   }
 
@@ -143,6 +201,7 @@ class RunSession {
       if (patch.status) assertTransition(run.status, patch.status);
       const updated = await this.repository.update(run.actionUid, run.status, patch);
       this.current = updated ?? (await this.reread(run));
+      if (isTerminal(this.current.status)) this.markEnded();
       return this.current;
     });
     this.queue = next.catch((error: unknown) =>
@@ -161,22 +220,35 @@ class RunSession {
   }
 }
 
-/** Executes runs in the background and routes cancels to the run's live session. */
+/** Executes runs in the background, owns them through a lease, and routes cancels to the run's live session. */
 @Injectable()
 export class ActionRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(ActionRunner.name);
   private readonly sessions = new Map<string, RunSession>();
+  /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
+  private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
-  constructor(private readonly repository: ActionsRepository) {}
+  constructor(
+    private readonly repository: ActionsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** The owner and first lease of a run that this process is about to store and launch. */
+  claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
+    return { ownerId: this.ownerId, leaseExpiresAt: leaseUntil() };
+  }
 
   /** Starts executing a freshly stored `queued` run; returns at once. */
   launch(run: ActionRun, action: RegisteredAction, params: object): void {
     const session = new RunSession(run, action, params, this.repository, this.logger);
     this.sessions.set(run.actionUid, session);
+    const forget = () => this.sessions.delete(run.actionUid);
+    // Forgotten once its run is recorded terminal, even if a handler that timed out never returns.
+    void session.ended.then(forget);
     session
       .execute()
       .catch((error: unknown) => this.logger.error(`Run ${run.actionUid} of ${action.name} crashed`, error))
-      .finally(() => this.sessions.delete(run.actionUid));
+      .finally(forget);
   }
 
   /** Cancels the run if it executes here; `undefined` when this process does not own it. */
@@ -184,12 +256,29 @@ export class ActionRunner implements OnApplicationShutdown {
     return this.sessions.get(actionUid)?.cancel();
   }
 
-  /** Runs still executing in this process (for shutdown and tests). */
+  /** Runs still executing in this process (for tests). */
   get activeRuns(): number {
     return this.sessions.size;
   }
 
-  onApplicationShutdown(): void {
-    for (const session of this.sessions.values()) void session.cancel();
+  /**
+   * Graceful stop. Nest calls this once the HTTP server has closed, so no new run can start. Every run is asked
+   * to stop at its next safe point; SHUTDOWN_GRACE_MS later, the ones still going are recorded `aborted`. The
+   * store closes after this (Nest shuts the global DatabaseModule down last).
+   */
+  async onApplicationShutdown(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    if (sessions.length === 0) return;
+    const graceMs = this.config.shutdownGraceMs;
+    this.logger.log(`Stopping ${sessions.length} run(s) at their next safe point (up to ${graceMs} ms).`);
+    for (const session of sessions) session.interrupt();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all(sessions.map((session) => session.ended)), graceOver]);
+    clearTimeout(timer);
+    // Records the runs still going as aborted; a session whose run ended meanwhile writes nothing.
+    await Promise.all(sessions.map((session) => session.abandon(graceMs)));
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ActionExplorer } from './action-explorer.js';
+import { ActionRecovery } from './action-recovery.js';
 import { ActionRegistry } from './action-registry.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
@@ -14,7 +15,7 @@ import { ActionsService } from './actions.service.js';
 @Module({
   imports: [DiscoveryModule],
   controllers: [ActionsController],
-  providers: [ActionRegistry, ActionExplorer, ActionRunner, ActionsService],
+  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService],
   exports: [ActionsService],
 })
 export class ActionsModule {}

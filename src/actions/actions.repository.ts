@@ -28,6 +28,18 @@ export abstract class ActionsRepository {
     patch: ActionRunPatch,
   ): Promise<ActionRun | undefined>;
 
+  /**
+   * Applies `patch` to every run whose status is `expected` and whose owner abandoned it, in one atomic
+   * write, and returns the updated runs. With `leaseExpiredBy`, a run counts as abandoned when it has no
+   * lease or its lease ran out by then (a shared store: the owner stopped renewing it). Without it, every
+   * such run does: for a caller that knows no other process can be executing runs from this store.
+   */
+  abstract updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]>;
+
   /** Removes the run `actionUid` only while its status is `expected`. Returns whether it did. */
   abstract remove(actionUid: string, expected: ActionStatus): Promise<boolean>;
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { instanceToPlain } from 'class-transformer';
 import { randomUUID } from 'node:crypto';
+import { parseBody } from '../common/parse-body.js';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
-import { parseActionParams } from './action-params.js';
 import { ActionRegistry } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
@@ -38,7 +38,7 @@ export class ActionsService {
   async start(name: string, body: unknown): Promise<ActionRun> {
     const action = this.registry.get(name);
     if (!action) throw new UnknownActionError(name);
-    const params = await parseActionParams(name, action.params, body);
+    const params = await parseBody(action.params, body, `parameters of '${name}'`);
     await action.handler.precheck(params);
     const run: ActionRun = {
       actionUid: randomUUID(),
@@ -47,6 +47,7 @@ export class ActionsService {
       progress: 0,
       params: instanceToPlain(params),
       creationTime: new Date().toISOString(),
+      ...this.runner.claim(),
     };
     const stored = await this.repository.insertUnlessActive(run);
     if (!stored) throw new ActionInProgressError(name);

@@ -9,7 +9,8 @@ export class MemoryActionsRepository extends ActionsRepository {
   private readonly byName = new Map<string, ActionRun>();
 
   list(): Promise<ActionRun[]> {
-    const runs = [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+    // Binary order, as SQL backends sort text by default (a locale would put `a_b` before `a1`).
+    const runs = [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return Promise.resolve(runs);
   }
 
@@ -29,6 +30,23 @@ export class MemoryActionsRepository extends ActionsRepository {
     if (!current || current.status !== expected) return Promise.resolve(undefined);
     const updated: ActionRun = { ...current, ...patch };
     this.byName.set(updated.name, updated);
+    return Promise.resolve(updated);
+  }
+
+  updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    const abandoned = [...this.byName.values()].filter(
+      (run) =>
+        run.status === expected &&
+        (leaseExpiredBy === undefined ||
+          run.leaseExpiresAt === undefined ||
+          run.leaseExpiresAt <= leaseExpiredBy),
+    );
+    const updated = abandoned.map((run): ActionRun => ({ ...run, ...patch }));
+    for (const run of updated) this.byName.set(run.name, run);
     return Promise.resolve(updated);
   }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { AppConfig } from './app-config.js';
 
 describe('AppConfig', () => {
@@ -5,7 +6,8 @@ describe('AppConfig', () => {
     const config = new AppConfig({});
     expect(config).toMatchObject({
       port: 8080,
-      databaseUrl: 'memory:',
+      database: { driver: 'sqlite', path: resolve('data/cluster-actions.db') },
+      shutdownGraceMs: 10_000,
       changeMasterStepMs: 500,
       logLevel: 'log',
       adminEmail: undefined,

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
+import { StartupError } from './startup-error.js';
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -8,32 +10,41 @@ export interface InitialNode {
   readonly status: NodeStatus;
 }
 
+/** Where the state lives: a SQLite file (absolute path), or process memory (nothing survives a restart). */
+export type DatabaseConfig =
+  { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'memory' };
+
+/** The file used when DATABASE_URL is unset, relative to the working directory. */
+export const DEFAULT_SQLITE_FILE = 'data/cluster-actions.db';
+
 /** A bad environment variable: start-up stops with this message. */
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   constructor(variable: string, problem: string) {
     super(`Invalid ${variable}: ${problem}`);
-    this.name = 'ConfigError';
   }
 }
 
 /** The service's settings, read from the environment and validated once at start-up. */
 export class AppConfig {
   readonly port: number;
-  readonly databaseUrl: string;
+  readonly database: DatabaseConfig;
   readonly adminEmail?: string;
   readonly adminPassword?: string;
   readonly clusterNodes: readonly InitialNode[];
   readonly changeMasterStepMs: number;
   readonly logLevel: LogLevel;
+  /** How long a graceful stop waits for running actions to reach a safe point before recording them aborted. */
+  readonly shutdownGraceMs: number;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
-    this.databaseUrl = databaseUrl(env);
+    this.database = database(env);
     this.adminEmail = adminEmail(env);
     this.adminPassword = adminPassword(env);
     this.clusterNodes = clusterNodes(env);
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
+    this.shutdownGraceMs = integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000);
   }
 }
 
@@ -71,10 +82,23 @@ function oneOf<T extends string>(
   return raw as T;
 }
 
-function databaseUrl(env: Readonly<Record<string, string | undefined>>): string {
-  const raw = value(env, 'DATABASE_URL') ?? 'memory:';
-  if (raw !== 'memory:') throw new ConfigError('DATABASE_URL', `'${raw}' is not supported; use 'memory:'.`);
-  return raw;
+const SQLITE_SCHEME = 'sqlite:';
+
+/** Unset: the default SQLite file. `sqlite:<path>`: that file (relative to the working directory or absolute). */
+function database(env: Readonly<Record<string, string | undefined>>): DatabaseConfig {
+  const raw = value(env, 'DATABASE_URL');
+  if (raw === undefined) return { driver: 'sqlite', path: resolve(DEFAULT_SQLITE_FILE) };
+  if (raw === 'memory:') return { driver: 'memory' };
+  const path = raw.startsWith(SQLITE_SCHEME) ? raw.slice(SQLITE_SCHEME.length) : undefined;
+  // `sqlite://x` would silently mean the absolute path `//x`: refuse the URL-like form instead of guessing.
+  if (!path || path.startsWith('//')) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `'${raw}' is not supported; use 'sqlite:<file path>' (e.g. 'sqlite:./data/cluster-actions.db' or ` +
+        `'sqlite:/var/lib/cluster-actions.db') or 'memory:' (nothing is kept).`,
+    );
+  }
+  return { driver: 'sqlite', path: resolve(path) };
 }
 
 function adminEmail(env: Readonly<Record<string, string | undefined>>): string | undefined {

@@ -1,18 +1,62 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ActionsRepository } from '../actions/actions.repository.js';
 import { MemoryActionsRepository } from '../actions/memory-actions.repository.js';
+import { SqliteActionsRepository } from '../actions/sqlite-actions.repository.js';
 import { MemoryUsersRepository } from '../auth/memory-users.repository.js';
+import { SqliteUsersRepository } from '../auth/sqlite-users.repository.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { MemoryNodesRepository } from '../cluster/memory-nodes.repository.js';
 import { NodesRepository } from '../cluster/nodes.repository.js';
+import { SqliteNodesRepository } from '../cluster/sqlite-nodes.repository.js';
+import { AppConfig, type DatabaseConfig } from '../config/app-config.js';
+import { openSqliteDatabase } from './sqlite-database.js';
 
-/** The store behind every repository port, chosen from DATABASE_URL (only `memory:` so far). */
+/**
+ * One backend's repositories and the connection behind them. Nest shuts global modules down last, so the
+ * connection closes after every other module (the ActionRunner records its last runs first).
+ */
+class Store implements OnApplicationShutdown {
+  constructor(
+    readonly actions: ActionsRepository,
+    readonly users: UsersRepository,
+    readonly nodes: NodesRepository,
+    private readonly close: () => void = () => undefined,
+  ) {}
+
+  onApplicationShutdown(): void {
+    this.close();
+  }
+}
+
+/** The one place a backend is chosen; a new backend is one more case here. */
+async function openStore(database: DatabaseConfig): Promise<Store> {
+  switch (database.driver) {
+    case 'memory':
+      return new Store(
+        new MemoryActionsRepository(),
+        new MemoryUsersRepository(),
+        new MemoryNodesRepository(),
+      );
+    case 'sqlite': {
+      const db = await openSqliteDatabase(database.path);
+      return new Store(
+        new SqliteActionsRepository(db),
+        new SqliteUsersRepository(db),
+        new SqliteNodesRepository(db),
+        () => db.close(),
+      );
+    }
+  }
+}
+
+/** The store behind every repository port, chosen from DATABASE_URL. */
 @Global()
 @Module({
   providers: [
-    { provide: ActionsRepository, useClass: MemoryActionsRepository },
-    { provide: UsersRepository, useClass: MemoryUsersRepository },
-    { provide: NodesRepository, useClass: MemoryNodesRepository },
+    { provide: Store, useFactory: (config: AppConfig) => openStore(config.database), inject: [AppConfig] },
+    { provide: ActionsRepository, useFactory: (store: Store) => store.actions, inject: [Store] },
+    { provide: UsersRepository, useFactory: (store: Store) => store.users, inject: [Store] },
+    { provide: NodesRepository, useFactory: (store: Store) => store.nodes, inject: [Store] },
   ],
   exports: [ActionsRepository, UsersRepository, NodesRepository],
 })

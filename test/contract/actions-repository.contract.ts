@@ -55,6 +55,14 @@ export function actionsRepositoryContract(
       expect(await repository.list()).toEqual([a, b]);
     });
 
+    it('orders names by their characters, not by a locale', async () => {
+      const underscore = aRun({ name: 'a_b' });
+      const digit = aRun({ name: 'a1' });
+      await repository.insertUnlessActive(underscore);
+      await repository.insertUnlessActive(digit);
+      expect((await repository.list()).map((run) => run.name)).toEqual(['a1', 'a_b']);
+    });
+
     it('lists nothing when empty', async () => {
       expect(await repository.list()).toEqual([]);
     });
@@ -128,6 +136,60 @@ export function actionsRepositoryContract(
         repository.update(run.actionUid, 'running', { status: 'completed', progress: 100 }),
       ]);
       expect([cancel, complete].filter((result) => result !== undefined)).toHaveLength(1);
+    });
+
+    it('keeps the owner and lease of a run, and a patch renews the lease', async () => {
+      const run = aRun({ ownerId: 'host:1:abcd', leaseExpiresAt: '2026-01-01T00:00:30.000Z' });
+      await repository.insertUnlessActive(run);
+      expect(await repository.findByName(run.name)).toEqual(run);
+      const renewed = await repository.update(run.actionUid, 'queued', {
+        leaseExpiresAt: '2026-01-01T00:01:00.000Z',
+      });
+      expect(renewed).toEqual({ ...run, leaseExpiresAt: '2026-01-01T00:01:00.000Z' });
+    });
+
+    describe('updateAbandoned', () => {
+      const lease = (leaseExpiresAt: string): Partial<ActionRun> => ({ ownerId: 'gone', leaseExpiresAt });
+      const aborted = {
+        status: 'aborted',
+        errorCode: 'executor_lost',
+        endTime: '2026-01-01T00:02:00.000Z',
+      } as const;
+
+      it('without a time, updates every run in the expected status and returns them', async () => {
+        const running = aRun({ name: 'a', status: 'running', ...lease('2099-01-01T00:00:00.000Z') });
+        const noLease = aRun({ name: 'b', status: 'running' });
+        const queued = aRun({ name: 'c', status: 'queued' });
+        for (const run of [running, noLease, queued]) await repository.insertUnlessActive(run);
+        const updated = await repository.updateAbandoned('running', aborted);
+        expect(updated.sort((x, y) => x.name.localeCompare(y.name))).toEqual([
+          { ...running, ...aborted },
+          { ...noLease, ...aborted },
+        ]);
+        expect(await repository.list()).toEqual([
+          { ...running, ...aborted },
+          { ...noLease, ...aborted },
+          queued,
+        ]);
+      });
+
+      it('with a time, updates only the runs whose lease ran out by then or that have none', async () => {
+        const expired = aRun({ name: 'a', status: 'starting', ...lease('2026-01-01T00:00:59.999Z') });
+        const expiresNow = aRun({ name: 'b', status: 'starting', ...lease('2026-01-01T00:01:00.000Z') });
+        const live = aRun({ name: 'c', status: 'starting', ...lease('2026-01-01T00:01:00.001Z') });
+        const noLease = aRun({ name: 'd', status: 'starting' });
+        for (const run of [expired, expiresNow, live, noLease]) await repository.insertUnlessActive(run);
+        const updated = await repository.updateAbandoned('starting', aborted, '2026-01-01T00:01:00.000Z');
+        expect(updated.map((run) => run.name).sort()).toEqual(['a', 'b', 'd']);
+        expect(await repository.findByName('c')).toEqual(live);
+      });
+
+      it('updates nothing when no run is in the expected status', async () => {
+        const completed = aRun({ status: 'completed' });
+        await repository.insertUnlessActive(completed);
+        expect(await repository.updateAbandoned('cancelling', { status: 'cancelled' })).toEqual([]);
+        expect(await repository.findByName(completed.name)).toEqual(completed);
+      });
     });
 
     it('removes a run only while its status is the expected one', async () => {

@@ -54,6 +54,16 @@ export function nodesRepositoryContract(
       ]);
     });
 
+    it('hands the master role on and back, keeping one master, and accepts the current master', async () => {
+      await repository.seed([node(1), node(2), node(3)]);
+      const master = async (): Promise<number[]> =>
+        (await repository.list()).filter((n) => n.role === 'master').map((n) => n.uid);
+      for (const uid of [3, 1, 1, 2]) {
+        expect(await repository.setMaster(uid)).toBe(true);
+        expect(await master()).toEqual([uid]);
+      }
+    });
+
     it('refuses an unknown master and keeps the old one', async () => {
       await repository.seed([node(1), node(2)]);
       expect(await repository.setMaster(5)).toBe(false);

@@ -40,6 +40,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ADMIN_PASSWORD,
     CHANGE_MASTER_STEP_MS: '20',
     LOG_LEVEL: 'error',
+    // Closing the app waits this long for runs still going (a gated handler that ignores its signal).
+    SHUTDOWN_GRACE_MS: '200',
     ...options.env,
   });
   const moduleRef = await Test.createTestingModule({

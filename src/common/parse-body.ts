@@ -27,6 +27,8 @@ function findForbiddenKey(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
+const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
@@ -38,26 +40,25 @@ function describe(errors: ValidationError[], parent = ''): string[] {
 }
 
 /**
- * Turns a POST body into an action's validated params: an object whose fields all satisfy the action's
- * class-validator DTO, with no field the DTO does not declare. An action without a DTO takes only `{}`.
+ * Turns a request body into a validated DTO: an object whose fields all satisfy the class-validator DTO `type`,
+ * with no field it does not declare. Without a `type`, only `{}` is accepted. `subject` names what the body is
+ * for in error messages, e.g. "parameters of 'change_master'".
  */
-export async function parseActionParams(
-  actionName: string,
-  paramsType: Type<object> | undefined,
+export async function parseBody<T extends object>(
+  type: Type<T> | undefined,
   body: unknown,
-): Promise<object> {
-  const input = body === undefined ? {} : body; // no body at all means no parameters
-  if (!isPlainObject(input)) {
-    throw new InvalidRequestError(`The body of '${actionName}' must be a JSON object.`);
-  }
+  subject: string,
+): Promise<T> {
+  const input = body === undefined ? {} : body; // no body at all means an empty object
+  if (!isPlainObject(input)) throw new InvalidRequestError(`${capitalized(subject)} must be a JSON object.`);
   const forbidden = findForbiddenKey(input, '');
   if (forbidden) throw new InvalidRequestError(`Field '${forbidden}' is not allowed.`);
-  if (!paramsType) {
+  if (!type) {
     const unknown = Object.keys(input);
-    if (unknown.length === 0) return {};
-    throw new InvalidRequestError(`Action '${actionName}' takes no parameters; got ${unknown.join(', ')}.`);
+    if (unknown.length === 0) return {} as T;
+    throw new InvalidRequestError(`${capitalized(subject)} accept no fields; got ${unknown.join(', ')}.`);
   }
-  const params = plainToInstance(paramsType, input);
+  const params = plainToInstance(type, input);
   const errors = await validate(params, {
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -65,7 +66,7 @@ export async function parseActionParams(
     validationError: { target: false, value: false },
   });
   if (errors.length > 0) {
-    throw new InvalidRequestError(`Invalid parameters for '${actionName}': ${describe(errors).join('; ')}.`);
+    throw new InvalidRequestError(`Invalid ${subject}: ${describe(errors).join('; ')}.`);
   }
   return params;
 }

@@ -1,0 +1,44 @@
+import type { Migration } from './migration-runner.js';
+
+/** The SQLite schema, oldest first. Append a new migration for every change; never edit a released one. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'action runs, users and nodes',
+    sql: `
+      CREATE TABLE action_runs (
+        name TEXT PRIMARY KEY,
+        action_uid TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        progress REAL NOT NULL,
+        step TEXT,
+        params TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        creation_time TEXT NOT NULL,
+        start_time TEXT,
+        end_time TEXT,
+        owner_id TEXT,
+        lease_expires_at TEXT
+      );
+      CREATE TABLE users (
+        uid INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL,
+        email_key TEXT NOT NULL UNIQUE, -- the email lower-cased: emails are unique whatever their case
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        status TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        password_issue_date TEXT NOT NULL
+      );
+      CREATE TABLE nodes (
+        uid INTEGER PRIMARY KEY,
+        addr TEXT NOT NULL,
+        status TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('master', 'slave'))
+      );
+      -- Never two masters, whatever a write does; zero is prevented by moving the role in one transaction.
+      CREATE UNIQUE INDEX nodes_one_master ON nodes (role) WHERE role = 'master';
+    `,
+  },
+];
