@@ -17,11 +17,11 @@ const common = {
   // Sources import './x.js' (nodenext); Jest resolves the .ts file.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
-  // Two cores run several suites at once, each booting apps and hashing passwords: leave room under load.
-  testTimeout: 20_000,
 };
 
 export default {
+  // Two cores run several suites at once, each booting apps and hashing passwords: leave room under load.
+  testTimeout: 20_000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     {

@@ -16,6 +16,10 @@ export interface ActionRun {
   readonly creationTime: string;
   readonly startTime?: string;
   readonly endTime?: string;
+  /** The email of the user who started the run. */
+  readonly startedBy?: string;
+  /** The email of the user who cancelled the run. */
+  readonly cancelledBy?: string;
   /** The process that executes the run (internal: never on the wire). Kept after the run ends. */
   readonly ownerId?: string;
   /**
@@ -29,6 +33,24 @@ export interface ActionRun {
 export type ActionRunPatch = Partial<
   Pick<
     ActionRun,
-    'status' | 'progress' | 'step' | 'errorCode' | 'errorMessage' | 'startTime' | 'endTime' | 'leaseExpiresAt'
+    | 'status'
+    | 'progress'
+    | 'step'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'startTime'
+    | 'endTime'
+    | 'cancelledBy'
+    | 'leaseExpiresAt'
   >
 >;
+
+/**
+ * What a cancel writes to a run in `status`: a queued run never started, so it is cancelled at once; a starting
+ * or running one is cancelling until its handler stops. Nothing for a run that is already cancelling or finished.
+ */
+export function cancelPatch(status: ActionStatus, cancelledBy: string): ActionRunPatch | undefined {
+  if (status === 'queued') return { status: 'cancelled', cancelledBy, endTime: new Date().toISOString() };
+  if (status === 'starting' || status === 'running') return { status: 'cancelling', cancelledBy };
+  return undefined;
+}

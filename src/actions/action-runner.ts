@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config.js';
 import { assertTransition, isTerminal, type ActionStatus } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
-import type { ActionRun, ActionRunPatch } from './action-run.js';
+import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -124,12 +124,8 @@ class RunSession {
   }
 
   /** DELETE on a live run: queued -> cancelled, starting/running -> cancelling. */
-  cancel(): Promise<ActionRun> {
-    const written = this.write((run) => {
-      if (run.status === 'queued') return { status: 'cancelled', endTime: now() };
-      if (run.status === 'starting' || run.status === 'running') return { status: 'cancelling' };
-      return undefined;
-    });
+  cancel(by: string): Promise<ActionRun> {
+    const written = this.write((run) => cancelPatch(run.status, by));
     // The cancel is queued before the signal fires, so any result the handler produces in reaction comes after it.
     this.controller.abort(new DOMException('The run was cancelled.', 'AbortError'));
     return written;
@@ -252,8 +248,8 @@ export class ActionRunner implements OnApplicationShutdown {
   }
 
   /** Cancels the run if it executes here; `undefined` when this process does not own it. */
-  cancel(actionUid: string): Promise<ActionRun> | undefined {
-    return this.sessions.get(actionUid)?.cancel();
+  cancel(actionUid: string, by: string): Promise<ActionRun> | undefined {
+    return this.sessions.get(actionUid)?.cancel(by);
   }
 
   /** Runs still executing in this process (for tests). */

@@ -1,4 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import type { Actor } from '../audit/actor.js';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { Permission } from '../auth/permissions.js';
 import { ActionsService } from './actions.service.js';
@@ -23,13 +25,17 @@ export class ActionsController {
   @Post(':action')
   @HttpCode(200)
   @RequirePermission(Permission.StartClusterAction)
-  async start(@Param('action') name: string, @Body() body: unknown): Promise<ActionDto> {
-    return toActionDto(await this.actions.start(name, body));
+  async start(
+    @Param('action') name: string,
+    @Body() body: unknown,
+    @CurrentActor() actor: Actor,
+  ): Promise<ActionDto> {
+    return toActionDto(await this.actions.start(name, body, actor));
   }
 
   @Delete(':action')
   @RequirePermission(Permission.CancelClusterAction)
-  async cancel(@Param('action') name: string): Promise<ActionDto> {
-    return toActionDto(await this.actions.cancel(name));
+  async cancel(@Param('action') name: string, @CurrentActor() actor: Actor): Promise<ActionDto> {
+    return toActionDto(await this.actions.cancel(name, actor));
   }
 }

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { instanceToPlain } from 'class-transformer';
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '../audit/actor.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { parseBody } from '../common/parse-body.js';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
 import { ActionRegistry } from './action-registry.js';
-import type { ActionRun } from './action-run.js';
+import { cancelPatch, type ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionInProgressError, ActionNotFoundError, UnknownActionError } from './actions.errors.js';
 import { ActionsRepository } from './actions.repository.js';
@@ -19,6 +21,7 @@ export class ActionsService {
     private readonly registry: ActionRegistry,
     private readonly repository: ActionsRepository,
     private readonly runner: ActionRunner,
+    private readonly audit: AuditLog,
   ) {}
 
   list(): Promise<ActionRun[]> {
@@ -35,7 +38,7 @@ export class ActionsService {
    * Validates the params, lets the handler refuse the request, then stores a `queued` run in place of a
    * finished one. The store refuses atomically while a run of the same name is active (409).
    */
-  async start(name: string, body: unknown): Promise<ActionRun> {
+  async start(name: string, body: unknown, actor: Actor): Promise<ActionRun> {
     const action = this.registry.get(name);
     if (!action) throw new UnknownActionError(name);
     const params = await parseBody(action.params, body, `parameters of '${name}'`);
@@ -47,11 +50,13 @@ export class ActionsService {
       progress: 0,
       params: instanceToPlain(params),
       creationTime: new Date().toISOString(),
+      startedBy: actor.email,
       ...this.runner.claim(),
     };
     const stored = await this.repository.insertUnlessActive(run);
     if (!stored) throw new ActionInProgressError(name);
     this.runner.launch(stored, action, params);
+    this.audit.record('action.start', actor, { action: name, action_uid: run.actionUid, params: run.params });
     return stored;
   }
 
@@ -59,27 +64,37 @@ export class ActionsService {
    * Cancels an active run or removes a finished run's status, and returns the run as it is afterwards.
    * So a DELETE answering a finished run (other than one it cancelled) has removed that run's status.
    */
-  async cancel(name: string): Promise<ActionRun> {
+  async cancel(name: string, actor: Actor): Promise<ActionRun> {
     for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
       const run = await this.get(name);
       if (isTerminal(run.status)) {
-        if (await this.repository.remove(run.actionUid, run.status)) return run;
-        continue;
+        if (!(await this.repository.remove(run.actionUid, run.status))) continue;
+        this.audit.record('action.remove', actor, {
+          action: name,
+          action_uid: run.actionUid,
+          status: run.status,
+        });
+        return run;
       }
-      const cancelled = await this.runner.cancel(run.actionUid);
-      // A run that finished before the cancel landed is now a finished run: the next round removes it.
-      if (cancelled && (!isTerminal(cancelled.status) || cancelled.status === 'cancelled')) return cancelled;
-      if (cancelled) continue;
-      // No live session here: the run belongs to no running handler, so the store alone records the cancel.
-      if (run.status === 'cancelling') return run;
-      const to = run.status === 'queued' ? 'cancelled' : 'cancelling';
-      assertTransition(run.status, to);
-      const updated = await this.repository.update(run.actionUid, run.status, {
-        status: to,
-        ...(to === 'cancelled' ? { endTime: new Date().toISOString() } : {}),
+      const cancelled = await (this.runner.cancel(run.actionUid, actor.email) ??
+        this.cancelInStore(run, actor));
+      // Changed meanwhile, or finished before the cancel landed (a finished run: the next round removes it).
+      if (!cancelled || (isTerminal(cancelled.status) && cancelled.status !== 'cancelled')) continue;
+      this.audit.record('action.cancel', actor, {
+        action: name,
+        action_uid: run.actionUid,
+        status: cancelled.status,
       });
-      if (updated) return updated;
+      return cancelled;
     }
     throw new ActionInProgressError(name);
+  }
+
+  /** A run no session of this process executes: the store alone records the cancel. */
+  private async cancelInStore(run: ActionRun, actor: Actor): Promise<ActionRun | undefined> {
+    const patch = cancelPatch(run.status, actor.email);
+    if (!patch?.status) return run; // already cancelling
+    assertTransition(run.status, patch.status);
+    return this.repository.update(run.actionUid, run.status, patch);
   }
 }

@@ -18,6 +18,8 @@ interface ActionRunRow {
   end_time: string | null;
   owner_id: string | null;
   lease_expires_at: string | null;
+  started_by: string | null;
+  cancelled_by: string | null;
 }
 
 const COLUMNS = [
@@ -34,6 +36,8 @@ const COLUMNS = [
   'end_time',
   'owner_id',
   'lease_expires_at',
+  'started_by',
+  'cancelled_by',
 ] as const satisfies readonly (keyof ActionRunRow)[];
 
 /** The fields an ActionRunPatch may change, as columns. */
@@ -45,6 +49,7 @@ const PATCHABLE = [
   'error_message',
   'start_time',
   'end_time',
+  'cancelled_by',
   'lease_expires_at',
 ] as const satisfies readonly (keyof ActionRunRow)[];
 
@@ -63,6 +68,8 @@ function toRow(run: ActionRun): ActionRunRow {
     end_time: run.endTime ?? null,
     owner_id: run.ownerId ?? null,
     lease_expires_at: run.leaseExpiresAt ?? null,
+    started_by: run.startedBy ?? null,
+    cancelled_by: run.cancelledBy ?? null,
   };
 }
 
@@ -75,6 +82,8 @@ function toRun(row: ActionRunRow): ActionRun {
     endTime: row.end_time,
     ownerId: row.owner_id,
     leaseExpiresAt: row.lease_expires_at,
+    startedBy: row.started_by,
+    cancelledBy: row.cancelled_by,
   } satisfies Partial<Record<keyof ActionRun, string | null>>;
   return {
     actionUid: row.action_uid,

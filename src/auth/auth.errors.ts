@@ -21,3 +21,14 @@ export class InsufficientPermissionsError extends DomainError {
     );
   }
 }
+
+export class TooManyLoginFailuresError extends DomainError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      'too_many_requests',
+      'too_many_login_failures',
+      `Too many failed logins from this client; try again in ${retryAfterSeconds} s.`,
+      retryAfterSeconds,
+    );
+  }
+}

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { UnauthorizedError } from './auth.errors.js';
 import { CredentialCache } from './credential-cache.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { User } from './user.js';
 import { UsersRepository } from './users.repository.js';
@@ -15,33 +16,54 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 export class AuthService implements OnModuleInit {
   /** Unknown users are checked against this, so that they cost the same time as known ones. */
   private decoyHash = '';
+  private readonly verifying = new Map<string, Promise<User>>();
 
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly cache: CredentialCache,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async onModuleInit(): Promise<void> {
     this.decoyHash = await this.hasher.hash(randomBytes(16).toString('base64'));
   }
 
-  /** The active user the Authorization header names, or UnauthorizedError; a wrong email and password look alike. */
-  async authenticate(authorization: string | undefined): Promise<User> {
+  /**
+   * The active user the Authorization header names, or UnauthorizedError; a wrong email and password look alike.
+   * `address` is the client's, for brute-force throttling.
+   */
+  async authenticate(authorization: string | undefined, address: string): Promise<User> {
     if (!authorization) throw new UnauthorizedError();
     const key = this.cache.keyOf(authorization);
     const cached = this.cache.get(key);
     if (cached) {
+      // Re-read on every request: a new password, a lock, a demotion or a deletion applies at once.
       const user = await this.users.findByUid(cached.uid);
       if (user?.passwordHash === cached.passwordHash) return this.activeOnly(user);
       this.cache.delete(key);
     }
-    const credentials = this.parse(authorization);
-    const user = await this.users.findByEmail(credentials.email);
-    const valid = await this.hasher.verify(credentials.password, user?.passwordHash ?? this.decoyHash);
-    if (!user || !valid) throw new UnauthorizedError();
+    // Concurrent requests with one credential share one run of the KDF instead of queueing one each.
+    let verification = this.verifying.get(key);
+    if (!verification) {
+      verification = this.verify(authorization, key, address).finally(() => this.verifying.delete(key));
+      this.verifying.set(key, verification);
+    }
+    return this.activeOnly(await verification);
+  }
+
+  private async verify(authorization: string, key: string, address: string): Promise<User> {
+    const { email, password } = this.parse(authorization);
+    await this.throttle.check(address, email);
+    const user = await this.users.findByEmail(email);
+    const valid = await this.hasher.verify(password, user?.passwordHash ?? this.decoyHash);
+    if (!user || !valid) {
+      await this.throttle.failed(address, email);
+      throw new UnauthorizedError();
+    }
+    await this.throttle.succeeded(address, email);
     this.cache.set(key, user.uid, user.passwordHash);
-    return this.activeOnly(user);
+    return user;
   }
 
   private activeOnly(user: User): User {

@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { NewUser, User } from './user.js';
+import {
+  isActiveAdmin,
+  removesLastAdmin,
+  type NewUser,
+  type User,
+  type UserPatch,
+  type UserWriteRefusal,
+} from './user.js';
 import { UsersRepository } from './users.repository.js';
 
 @Injectable()
@@ -9,6 +16,10 @@ export class MemoryUsersRepository extends UsersRepository {
 
   count(): Promise<number> {
     return Promise.resolve(this.byUid.size);
+  }
+
+  list(): Promise<User[]> {
+    return Promise.resolve([...this.byUid.values()].sort((a, b) => a.uid - b.uid));
   }
 
   findByEmail(email: string): Promise<User | undefined> {
@@ -24,6 +35,31 @@ export class MemoryUsersRepository extends UsersRepository {
     const stored: User = { ...user, uid: this.nextUid++ };
     this.byUid.set(stored.uid, stored);
     return Promise.resolve(stored);
+  }
+
+  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
+    const current = this.byUid.get(uid);
+    if (!current) return Promise.resolve('not_found');
+    const updated: User = { ...current, ...patch };
+    if (this.removesLastAdmin(current, updated)) return Promise.resolve('last_admin');
+    this.byUid.set(uid, updated);
+    return Promise.resolve(updated);
+  }
+
+  delete(uid: number): Promise<User | UserWriteRefusal> {
+    const current = this.byUid.get(uid);
+    if (!current) return Promise.resolve('not_found');
+    if (this.removesLastAdmin(current, undefined)) return Promise.resolve('last_admin');
+    this.byUid.delete(uid);
+    return Promise.resolve(current);
+  }
+
+  private removesLastAdmin(before: User, after: User | undefined): boolean {
+    return removesLastAdmin(
+      before,
+      after,
+      () => [...this.byUid.values()].filter((user) => user.uid !== before.uid && isActiveAdmin(user)).length,
+    );
   }
 
   private withEmail(email: string): User | undefined {

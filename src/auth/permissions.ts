@@ -17,6 +17,11 @@ export enum Permission {
   CancelClusterAction = 'cancel_cluster_action',
   ViewAllNodesInfo = 'view_all_nodes_info',
   ViewNodeInfo = 'view_node_info',
+  ViewAllUsersInfo = 'view_all_users_info',
+  ViewUserInfo = 'view_user_info',
+  CreateNewUser = 'create_new_user',
+  UpdateUser = 'update_user',
+  DeleteUser = 'delete_user',
 }
 
 const VIEWERS: readonly Role[] = [
@@ -27,6 +32,7 @@ const VIEWERS: readonly Role[] = [
   'db_viewer',
   'user_manager',
 ];
+const USER_MANAGERS: readonly Role[] = ['admin', 'user_manager'];
 
 /** Which roles hold each permission: the one place the role matrix is written down. */
 export const PERMISSION_ROLES: { readonly [P in Permission]: readonly Role[] } = {
@@ -35,6 +41,11 @@ export const PERMISSION_ROLES: { readonly [P in Permission]: readonly Role[] } =
   [Permission.CancelClusterAction]: ['admin'],
   [Permission.ViewAllNodesInfo]: VIEWERS,
   [Permission.ViewNodeInfo]: VIEWERS,
+  [Permission.ViewAllUsersInfo]: USER_MANAGERS,
+  [Permission.ViewUserInfo]: USER_MANAGERS,
+  [Permission.CreateNewUser]: USER_MANAGERS,
+  [Permission.UpdateUser]: USER_MANAGERS,
+  [Permission.DeleteUser]: USER_MANAGERS,
 };
 
 /** role -> permissions, built once from the matrix so that a check is one set lookup. */

@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { Role } from './permissions.js';
-import type { NewUser, User, UserStatus } from './user.js';
+import {
+  removesLastAdmin,
+  type NewUser,
+  type User,
+  type UserPatch,
+  type UserStatus,
+  type UserWriteRefusal,
+} from './user.js';
 import { UsersRepository } from './users.repository.js';
 
 interface UserRow {
@@ -23,6 +30,16 @@ const toUser = (row: UserRow): User => ({
   passwordIssueDate: row.password_issue_date,
 });
 
+const toRow = (user: User): UserRow => ({
+  uid: user.uid,
+  email: user.email,
+  name: user.name,
+  role: user.role,
+  status: user.status,
+  password_hash: user.passwordHash,
+  password_issue_date: user.passwordIssueDate,
+});
+
 /**
  * Users in SQLite. Emails are unique through the `email_key` column (the email lower-cased in JavaScript,
  * as the memory backend compares them), so uniqueness holds whatever the case and however inserts race.
@@ -32,9 +49,40 @@ export class SqliteUsersRepository extends UsersRepository {
   private readonly selectByEmailKey;
   private readonly selectByUid;
   private readonly insertStatement;
+  private readonly selectAll;
+  private readonly countOtherActiveAdmins;
+  private readonly updateStatement;
+  private readonly deleteStatement;
+  /** Read, check and write in one transaction: the last-admin rule holds however writes race. */
+  private readonly updateTransaction;
+  private readonly deleteTransaction;
 
   constructor(db: Database.Database) {
     super();
+    this.selectAll = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY uid');
+    this.countOtherActiveAdmins = db.prepare<[number], { count: number }>(
+      "SELECT COUNT(*) AS count FROM users WHERE role = 'admin' AND status = 'active' AND uid <> ?",
+    );
+    this.updateStatement = db.prepare<[UserRow], UserRow>(
+      `UPDATE users SET name = @name, role = @role, status = @status, password_hash = @password_hash,
+         password_issue_date = @password_issue_date
+       WHERE uid = @uid RETURNING *`,
+    );
+    this.deleteStatement = db.prepare<[number]>('DELETE FROM users WHERE uid = ?');
+    this.updateTransaction = db.transaction((uid: number, patch: UserPatch): User | UserWriteRefusal => {
+      const current = this.selectByUid.get(uid);
+      if (!current) return 'not_found';
+      const updated: User = { ...toUser(current), ...patch };
+      if (this.removesLastAdmin(toUser(current), updated)) return 'last_admin';
+      return toUser(this.updateStatement.get(toRow(updated))!);
+    });
+    this.deleteTransaction = db.transaction((uid: number): User | UserWriteRefusal => {
+      const current = this.selectByUid.get(uid);
+      if (!current) return 'not_found';
+      if (this.removesLastAdmin(toUser(current), undefined)) return 'last_admin';
+      this.deleteStatement.run(uid);
+      return toUser(current);
+    });
     this.countStatement = db.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM users');
     this.selectByEmailKey = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email_key = ?');
     this.selectByUid = db.prepare<[number], UserRow>('SELECT * FROM users WHERE uid = ?');
@@ -44,6 +92,22 @@ export class SqliteUsersRepository extends UsersRepository {
        ON CONFLICT (email_key) DO NOTHING
        RETURNING *`,
     );
+  }
+
+  list(): Promise<User[]> {
+    return Promise.resolve(this.selectAll.all().map(toUser));
+  }
+
+  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
+    return Promise.resolve(this.updateTransaction(uid, patch));
+  }
+
+  delete(uid: number): Promise<User | UserWriteRefusal> {
+    return Promise.resolve(this.deleteTransaction(uid));
+  }
+
+  private removesLastAdmin(before: User, after: User | undefined): boolean {
+    return removesLastAdmin(before, after, () => this.countOtherActiveAdmins.get(before.uid)?.count ?? 0);
   }
 
   count(): Promise<number> {

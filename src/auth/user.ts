@@ -15,3 +15,27 @@ export interface User {
 }
 
 export type NewUser = Omit<User, 'uid'>;
+
+/** The fields an update may change. */
+export type UserPatch = Partial<
+  Pick<User, 'name' | 'role' | 'status' | 'passwordHash' | 'passwordIssueDate'>
+>;
+
+/** Refused writes: the user is gone, or the write would leave the service without an active admin. */
+export type UserWriteRefusal = 'not_found' | 'last_admin';
+
+export const isActiveAdmin = (user: Pick<User, 'role' | 'status'>): boolean =>
+  user.role === 'admin' && user.status === 'active';
+
+/**
+ * Whether replacing `before` with `after` (or deleting it, when `after` is undefined) removes the last active
+ * admin. `otherActiveAdmins` is only asked when it matters.
+ */
+export function removesLastAdmin(
+  before: User,
+  after: User | undefined,
+  otherActiveAdmins: () => number,
+): boolean {
+  if (!isActiveAdmin(before) || (after && isActiveAdmin(after))) return false;
+  return otherActiveAdmins() === 0;
+}

@@ -1,11 +1,23 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import type { Actor } from '../audit/actor.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { parseBody } from '../common/parse-body.js';
+import { parseUid } from '../common/uid.js';
 import { AppConfig } from '../config/app-config.js';
+import { InvalidRequestError } from '../errors/domain-error.js';
+import { CreateUserDto, UpdateUserDto } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
+import type { User, UserPatch, UserWriteRefusal } from './user.js';
+import { EmailTakenError, LastAdminError, UserNotFoundError } from './users.errors.js';
 import { UsersRepository } from './users.repository.js';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@cluster.local';
 
+/**
+ * Users and their roles. No cache to invalidate: authentication re-reads the user on every request, so a
+ * change applies on the very next request, on every replica that shares the store.
+ */
 @Injectable()
 export class UsersService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UsersService.name);
@@ -14,6 +26,7 @@ export class UsersService implements OnApplicationBootstrap {
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfig,
+    private readonly audit: AuditLog,
   ) {}
 
   /** A store without users gets one admin, so that a fresh service can be used at all. */
@@ -35,5 +48,71 @@ export class UsersService implements OnApplicationBootstrap {
     } else {
       this.logger.warn(`Created the first admin user ${email} with the generated password: ${password}`);
     }
+  }
+
+  list(): Promise<User[]> {
+    return this.users.list();
+  }
+
+  async get(uid: string): Promise<User> {
+    const parsed = parseUid(uid);
+    const user = parsed === undefined ? undefined : await this.users.findByUid(parsed);
+    if (!user) throw new UserNotFoundError(uid);
+    return user;
+  }
+
+  async create(body: unknown, actor: Actor): Promise<User> {
+    const dto = await parseBody(CreateUserDto, body, 'user');
+    const user = await this.users.insert({
+      email: dto.email,
+      name: dto.name ?? '',
+      role: dto.role,
+      status: 'active',
+      passwordHash: await this.hasher.hash(dto.password),
+      passwordIssueDate: new Date().toISOString(),
+    });
+    if (!user) throw new EmailTakenError();
+    this.audit.record('user.create', actor, { uid: user.uid, email: user.email, role: user.role });
+    return user;
+  }
+
+  async update(uid: string, body: unknown, actor: Actor): Promise<User> {
+    const target = await this.get(uid);
+    const dto = await parseBody(UpdateUserDto, body, 'user update');
+    const changed = Object.keys(dto).filter((field) => dto[field as keyof UpdateUserDto] !== undefined);
+    if (changed.length === 0) {
+      throw new InvalidRequestError('Give at least one of password, role, name, status.');
+    }
+    const { password, ...fields } = dto;
+    const patch: UserPatch = password
+      ? {
+          ...fields,
+          passwordHash: await this.hasher.hash(password),
+          passwordIssueDate: new Date().toISOString(),
+        }
+      : fields;
+    const user = this.written(target.uid, await this.users.update(target.uid, patch));
+    // Field names only: never a password, and the new values of the rest are on the user.
+    this.audit.record('user.update', actor, {
+      uid: user.uid,
+      email: user.email,
+      changed,
+      role: user.role,
+      status: user.status,
+    });
+    return user;
+  }
+
+  async remove(uid: string, actor: Actor): Promise<User> {
+    const target = await this.get(uid);
+    const user = this.written(target.uid, await this.users.delete(target.uid));
+    this.audit.record('user.delete', actor, { uid: user.uid, email: user.email });
+    return user;
+  }
+
+  private written(uid: number, result: User | UserWriteRefusal): User {
+    if (result === 'not_found') throw new UserNotFoundError(uid);
+    if (result === 'last_admin') throw new LastAdminError();
+    return result;
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { Permission } from '../auth/permissions.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
+import { parseUid } from '../common/uid.js';
 import { ClusterControl } from './cluster-control.js';
 import { NodeNotFoundError } from './cluster.errors.js';
 import type { ClusterNode, NodeRole, NodeStatus } from './node.js';
@@ -14,8 +15,6 @@ interface NodeDto {
 type NodesStatusDto = Record<string, { readonly role: NodeRole; readonly node_status: NodeStatus }>;
 
 const toNodeDto = ({ uid, addr, status }: ClusterNode): NodeDto => ({ uid, addr, status });
-
-const NODE_UID = /^[1-9]\d{0,8}$/;
 
 @Controller('v1/nodes')
 export class NodesController {
@@ -39,7 +38,8 @@ export class NodesController {
   @Get(':uid')
   @RequirePermission(Permission.ViewNodeInfo)
   async get(@Param('uid') uid: string): Promise<NodeDto> {
-    const node = NODE_UID.test(uid) ? await this.cluster.getNode(Number(uid)) : undefined;
+    const parsed = parseUid(uid);
+    const node = parsed === undefined ? undefined : await this.cluster.getNode(parsed);
     if (!node) throw new NodeNotFoundError(uid.length > 32 ? `${uid.slice(0, 32)}...` : uid);
     return toNodeDto(node);
   }

@@ -33,6 +33,10 @@ export class AppConfig {
   readonly clusterNodes: readonly InitialNode[];
   readonly changeMasterStepMs: number;
   readonly logLevel: LogLevel;
+  /** Failed logins allowed per user and client address in a window (four times as many per address). */
+  readonly loginFailureLimit: number;
+  /** The failed-login window, and so the longest a throttled client waits. */
+  readonly loginThrottleSeconds: number;
   /** How long a graceful stop waits for running actions to reach a safe point before recording them aborted. */
   readonly shutdownGraceMs: number;
 
@@ -45,6 +49,8 @@ export class AppConfig {
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
     this.shutdownGraceMs = integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000);
+    this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
+    this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);
   }
 }
 

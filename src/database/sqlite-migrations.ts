@@ -41,4 +41,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX nodes_one_master ON nodes (role) WHERE role = 'master';
     `,
   },
+  {
+    version: 2,
+    description: 'who started and who cancelled each run',
+    sql: `
+      ALTER TABLE action_runs ADD COLUMN started_by TEXT;
+      ALTER TABLE action_runs ADD COLUMN cancelled_by TEXT;
+    `,
+  },
 ];

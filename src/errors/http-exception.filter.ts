@@ -26,6 +26,8 @@ function statusOf(kind: DomainErrorKind): number {
       return HttpStatus.NOT_ACCEPTABLE;
     case 'conflict':
       return HttpStatus.CONFLICT;
+    case 'too_many_requests':
+      return HttpStatus.TOO_MANY_REQUESTS;
     default: {
       const unmapped: never = kind;
       throw new Error(`Unmapped error kind ${String(unmapped)}`);
@@ -80,13 +82,17 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(error: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
+    // What switchToHttp().getResponse() returns, without the closures that call allocates on every error.
+    const response = host.getArgByIndex<Response>(1);
     const [status, body] = this.describe(error);
     if (response.headersSent) {
       response.end();
       return;
     }
     if (status === (HttpStatus.UNAUTHORIZED as number)) response.setHeader('WWW-Authenticate', REALM);
+    if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
+      response.setHeader('Retry-After', String(error.retryAfterSeconds));
+    }
     response.status(status).json(body);
   }
 

@@ -41,6 +41,7 @@ export function actionsRepositoryContract(
         progress: 12.5,
         params: { node_uid: '3', nested: { list: [1, 'two'] } },
         startTime: '2026-01-01T00:00:00.000Z',
+        startedBy: 'admin@example.com',
       });
       expect(await repository.insertUnlessActive(run)).toEqual(run);
       expect(await repository.findByName('change_master')).toEqual(run);
@@ -115,6 +116,7 @@ export function actionsRepositoryContract(
         errorCode: 'internal_error',
         errorMessage: 'boom',
         endTime: '2026-01-01T00:00:01.000Z',
+        cancelledBy: 'ops@example.com',
       } as const;
       expect(await repository.update(run.actionUid, 'running', patch)).toEqual({ ...run, ...patch });
     });

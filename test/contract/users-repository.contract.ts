@@ -57,5 +57,68 @@ export function usersRepositoryContract(
       );
       expect(results.filter((user) => user !== undefined)).toHaveLength(1);
     });
+
+    it('lists users ordered by uid', async () => {
+      const a = await repository.insert(aUser('a@example.com'));
+      const b = await repository.insert(aUser('b@example.com'));
+      expect(await repository.list()).toEqual([a, b]);
+    });
+
+    it('updates the given fields and keeps the others', async () => {
+      const user = await repository.insert(aUser('a@example.com'));
+      const patch = {
+        name: 'New',
+        role: 'db_member',
+        passwordHash: 'h2',
+        passwordIssueDate: '2026-02-02',
+      } as const;
+      const updated = await repository.update(user!.uid, patch);
+      expect(updated).toEqual({ ...user, ...patch });
+      expect(await repository.findByUid(user!.uid)).toEqual(updated);
+    });
+
+    it('answers not_found for a user that does not exist', async () => {
+      expect(await repository.update(42, { name: 'x' })).toBe('not_found');
+      expect(await repository.delete(42)).toBe('not_found');
+    });
+
+    it('deletes a user, returning it, and never reuses its uid', async () => {
+      await repository.insert(aUser('keep@example.com', { role: 'admin' }));
+      const user = await repository.insert(aUser('a@example.com'));
+      expect(await repository.delete(user!.uid)).toEqual(user);
+      expect(await repository.findByUid(user!.uid)).toBeUndefined();
+      expect(await repository.findByEmail('a@example.com')).toBeUndefined();
+      const next = await repository.insert(aUser('a@example.com'));
+      expect(next!.uid).toBeGreaterThan(user!.uid);
+    });
+
+    it.each([
+      ['deleting', (repo: UsersRepository, uid: number) => repo.delete(uid)],
+      ['demoting', (repo: UsersRepository, uid: number) => repo.update(uid, { role: 'cluster_member' })],
+      ['locking', (repo: UsersRepository, uid: number) => repo.update(uid, { status: 'locked' })],
+    ])('refuses %s the last active admin', async (_case, write) => {
+      const admin = await repository.insert(aUser('admin@example.com', { role: 'admin' }));
+      await repository.insert(aUser('locked-admin@example.com', { role: 'admin', status: 'locked' }));
+      expect(await write(repository, admin!.uid)).toBe('last_admin');
+      expect(await repository.findByUid(admin!.uid)).toEqual(admin);
+    });
+
+    it('lets an admin go while another active admin remains', async () => {
+      const first = await repository.insert(aUser('one@example.com', { role: 'admin' }));
+      await repository.insert(aUser('two@example.com', { role: 'admin' }));
+      expect(await repository.update(first!.uid, { role: 'db_viewer' })).toMatchObject({ role: 'db_viewer' });
+    });
+
+    it('keeps one active admin when two admins demote each other at once', async () => {
+      const one = await repository.insert(aUser('one@example.com', { role: 'admin' }));
+      const two = await repository.insert(aUser('two@example.com', { role: 'admin' }));
+      const results = await Promise.all([
+        repository.update(one!.uid, { role: 'none' }),
+        repository.update(two!.uid, { status: 'locked' }),
+      ]);
+      expect(results.filter((result) => result === 'last_admin')).toHaveLength(1);
+      const admins = (await repository.list()).filter((u) => u.role === 'admin' && u.status === 'active');
+      expect(admins).toHaveLength(1);
+    });
   });
 }

@@ -76,6 +76,7 @@ describe('cluster actions API', () => {
         progress: 0,
         label: 'x',
         creation_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        started_by: t.admin[0],
       });
     });
 
@@ -99,6 +100,7 @@ describe('cluster actions API', () => {
         creation_time: expect.any(String),
         start_time: expect.any(String),
         end_time: expect.any(String),
+        started_by: t.admin[0],
       });
     });
 
@@ -278,6 +280,7 @@ describe('cluster actions API', () => {
       const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
       expect(last.status).toBe('cancelled');
       expect(last.end_time).toEqual(expect.any(String));
+      expect(last.cancelled_by).toBe(t.admin[0]);
     });
 
     it('cancels a handler that honours its signal straight to cancelled', async () => {

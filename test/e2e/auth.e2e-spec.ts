@@ -11,6 +11,11 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   'GET /v1/nodes': Permission.ViewAllNodesInfo,
   'GET /v1/nodes/status': Permission.ViewAllNodesInfo,
   'GET /v1/nodes/:uid': Permission.ViewNodeInfo,
+  'GET /v1/users': Permission.ViewAllUsersInfo,
+  'GET /v1/users/:uid': Permission.ViewUserInfo,
+  'POST /v1/users': Permission.CreateNewUser,
+  'PUT /v1/users/:uid': Permission.UpdateUser,
+  'DELETE /v1/users/:uid': Permission.DeleteUser,
 };
 
 const UNAUTHORIZED = {
@@ -21,10 +26,21 @@ const UNAUTHORIZED = {
 describe('authentication and the role matrix', () => {
   let t: TestApp;
   const credentials = new Map<Role, readonly [string, string]>();
+  /** The user the users routes act on, so that the matrix never deletes a user it logs in with. */
+  let victimUid: number;
+  let created = 0;
 
   beforeAll(async () => {
     t = await createTestApp();
     for (const role of ROLES) credentials.set(role, await t.userWithRole(role));
+    const victim = await t.userWithRole('db_viewer');
+    const users = await t.http
+      .get('/v1/users')
+      .auth(...t.admin)
+      .expect(200);
+    victimUid = (users.body as { uid: number; email: string }[]).find(
+      (user) => user.email === victim[0],
+    )!.uid;
   });
 
   afterAll(() => t.close());
@@ -40,12 +56,20 @@ describe('authentication and the role matrix', () => {
     );
   });
 
+  const BODIES: Readonly<Record<string, () => object>> = {
+    'POST /v1/cluster/actions/:action': () => ({ node_uid: '1' }),
+    'POST /v1/users': () => ({ email: `new-${++created}@test.local`, password: 'long-enough', role: 'none' }),
+    'PUT /v1/users/:uid': () => ({ name: 'Renamed' }),
+  };
+
   function send(route: string, auth?: readonly [string, string]) {
     const [method, template] = route.split(' ') as [string, string];
-    const url = template.replace(':action', 'change_master').replace(':uid', '1');
-    const request = t.http[method.toLowerCase() as 'get' | 'post' | 'delete'](url);
+    const uid = template.startsWith('/v1/users') ? String(victimUid) : '1';
+    const url = template.replace(':action', 'change_master').replace(':uid', uid);
+    const request = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](url);
     if (auth) request.auth(...auth);
-    return method === 'POST' ? request.send({ node_uid: '1' }) : request;
+    const body = BODIES[route];
+    return body ? request.send(body()) : request;
   }
 
   const matrix = Object.entries(ROUTE_PERMISSIONS).flatMap(([route, permission]) =>
