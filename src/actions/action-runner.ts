@@ -29,15 +29,13 @@ function failureOf(error: unknown): Failure {
 
 const now = (): string => new Date().toISOString();
 
-/**
- * How long the owner of a run holds it without renewing. Only a store shared by several processes needs it
- * (their recovery takes the runs whose lease ran out); a single-process store recovers every run at start-up.
- */
-const RUN_LEASE_MS = 30_000;
-/** A third of the lease: two renewals can fail or run late before the lease runs out. */
-const LEASE_RENEWAL_MS = RUN_LEASE_MS / 3;
+/** Once the lease is a third gone, so that two renewals can fail or run late before it runs out. */
+const renewalPeriod = (leaseMs: number): number => Math.floor(leaseMs / 3);
 
-const leaseUntil = (): string => new Date(Date.now() + RUN_LEASE_MS).toISOString();
+const leaseUntil = (leaseMs: number): string => new Date(Date.now() + leaseMs).toISOString();
+
+/** A failed store write is tried again after each of these pauses (about 3 s in all) before the run is given up. */
+const WRITE_RETRY_DELAYS_MS = [10, 50, 250, 1000, 2000];
 
 /**
  * One run executing in this process. Every write to the run goes through `write`, which queues it behind the
@@ -50,6 +48,10 @@ const leaseUntil = (): string => new Date(Date.now() + RUN_LEASE_MS).toISOString
  *   ends `aborted`;
  * - whatever the handler does after its run reached a terminal state is ignored.
  * While it executes, the session renews the run's lease through the same queue.
+ *
+ * A store write that fails is tried again for a few seconds. If the store stays unwritable the session gives
+ * the run up: it aborts the handler and stops writing, leaving the run as last stored with a lease that nobody
+ * renews; the ActionRecovery sweep records it `aborted` (`executor_lost`) once the lease has run out.
  */
 class RunSession {
   private readonly controller = new AbortController();
@@ -65,12 +67,16 @@ class RunSession {
   /** Resolves once the run is recorded in a terminal state, even if its handler never returns. */
   readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
 
+  /** Set once the store refused a write for good: the session no longer speaks for the run. */
+  givenUp = false;
+
   constructor(
     private current: ActionRun,
     private readonly action: RegisteredAction,
     private readonly params: object,
     private readonly repository: ActionsRepository,
     private readonly logger: Logger,
+    private readonly leaseMs: number,
   ) {}
 
   get run(): ActionRun {
@@ -84,8 +90,8 @@ class RunSession {
       this.action.timeoutMs,
     );
     this.leaseTimer = setInterval(
-      () => void this.write(() => ({ leaseExpiresAt: leaseUntil() })),
-      LEASE_RENEWAL_MS,
+      () => void this.write(() => ({ leaseExpiresAt: leaseUntil(this.leaseMs) })),
+      renewalPeriod(this.leaseMs),
     );
     await this.write((run) => (run.status === 'queued' ? { status: 'starting' } : undefined));
     await this.write((run) =>
@@ -192,18 +198,40 @@ class RunSession {
   private write(decide: (run: ActionRun) => ActionRunPatch | undefined): Promise<ActionRun> {
     const next = this.queue.then(async () => {
       const run = this.current;
-      const patch = isTerminal(run.status) ? undefined : decide(run);
+      const patch = isTerminal(run.status) || this.givenUp ? undefined : decide(run);
       if (!patch) return run;
       if (patch.status) assertTransition(run.status, patch.status);
-      const updated = await this.repository.update(run.actionUid, run.status, patch);
-      this.current = updated ?? (await this.reread(run));
+      const updated = await this.retrying(() => this.repository.update(run.actionUid, run.status, patch));
+      this.current = updated ?? (await this.retrying(() => this.reread(run)));
       if (isTerminal(this.current.status)) this.markEnded();
       return this.current;
     });
-    this.queue = next.catch((error: unknown) =>
-      this.logger.error(`Could not record run ${this.current.actionUid} of ${this.action.name}`, error),
-    );
+    this.queue = next.catch((error: unknown) => this.giveUp(error));
     return next;
+  }
+
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (const delay of WRITE_RETRY_DELAYS_MS) {
+      try {
+        return await attempt();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return attempt();
+  }
+
+  /** The store refused a write for good: stop the handler and leave the run to the recovery sweep. */
+  private giveUp(error: unknown): void {
+    if (this.givenUp) return;
+    this.givenUp = true;
+    this.logger.error(
+      `Could not record run ${this.current.actionUid} of ${this.action.name}; giving it up to recovery`,
+      error,
+    );
+    this.release();
+    this.controller.abort(new DOMException('The run could not be recorded.', 'AbortError'));
+    this.markEnded();
   }
 
   /** The run changed behind this session's back (e.g. recovered as lost by another process): follow the store. */
@@ -231,19 +259,28 @@ export class ActionRunner implements OnApplicationShutdown {
 
   /** The owner and first lease of a run that this process is about to store and launch. */
   claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
-    return { ownerId: this.ownerId, leaseExpiresAt: leaseUntil() };
+    return { ownerId: this.ownerId, leaseExpiresAt: leaseUntil(this.config.actionLeaseMs) };
   }
 
   /** Starts executing a freshly stored `queued` run; returns at once. */
   launch(run: ActionRun, action: RegisteredAction, params: object): void {
-    const session = new RunSession(run, action, params, this.repository, this.logger);
+    const session = new RunSession(
+      run,
+      action,
+      params,
+      this.repository,
+      this.logger,
+      this.config.actionLeaseMs,
+    );
     this.sessions.set(run.actionUid, session);
     const forget = () => this.sessions.delete(run.actionUid);
     // Forgotten once its run is recorded terminal, even if a handler that timed out never returns.
     void session.ended.then(forget);
     session
       .execute()
-      .catch((error: unknown) => this.logger.error(`Run ${run.actionUid} of ${action.name} crashed`, error))
+      .catch((error: unknown) => {
+        if (!session.givenUp) this.logger.error(`Run ${run.actionUid} of ${action.name} crashed`, error);
+      })
       .finally(forget);
   }
 

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { AuthService } from './auth.service.js';
 import { CredentialCache } from './credential-cache.js';
@@ -10,6 +11,13 @@ const basic = (email: string, password: string) =>
   `Basic ${Buffer.from(`${email}:${password}`).toString('base64')}`;
 
 describe('AuthService and its credential cache', () => {
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+  });
+  afterAll(() => {
+    Logger.overrideLogger(true);
+  });
+
   let users: MemoryUsersRepository;
   let hasher: PasswordHasher;
   let auth: AuthService;

@@ -48,7 +48,7 @@ describe('AppConfig', () => {
     ['PORT', '70000', /Invalid PORT/],
     ['PORT', '-1', /Invalid PORT/],
     ['CHANGE_MASTER_STEP_MS', '1.5', /Invalid CHANGE_MASTER_STEP_MS/],
-    ['LOG_LEVEL', 'loud', /Invalid LOG_LEVEL: 'loud' is not one of error, warn, log, debug, verbose/],
+    ['LOG_LEVEL', 'loud', /Invalid LOG_LEVEL: 'loud' is not one of fatal, error, warn, log, debug, verbose/],
     ['ADMIN_EMAIL', 'not-an-email', /Invalid ADMIN_EMAIL/],
     ['ADMIN_PASSWORD', 'short', /Invalid ADMIN_PASSWORD: it must be at least 8 characters/],
     ['CLUSTER_NODES', '1,x', /Invalid CLUSTER_NODES: 'x'/],

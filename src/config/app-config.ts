@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
 import { StartupError } from './startup-error.js';
 
-export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface InitialNode {
@@ -33,6 +33,11 @@ export class AppConfig {
   readonly clusterNodes: readonly InitialNode[];
   readonly changeMasterStepMs: number;
   readonly logLevel: LogLevel;
+  /**
+   * How long a run's owner holds it without renewing (renewed every third of it). A run whose lease ran out is
+   * recovered as lost: the bound on how long a run can look active after its process or its store failed.
+   */
+  readonly actionLeaseMs: number;
   /** Failed logins allowed per user and client address in a window (four times as many per address). */
   readonly loginFailureLimit: number;
   /** The failed-login window, and so the longest a throttled client waits. */
@@ -49,6 +54,7 @@ export class AppConfig {
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
     this.shutdownGraceMs = integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000);
+    this.actionLeaseMs = integer(env, 'ACTION_LEASE_MS', 30_000, 300, 60 * 60 * 1000);
     this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
     this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);
   }

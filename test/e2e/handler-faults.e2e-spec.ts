@@ -14,7 +14,7 @@ describe('faults in handlers', () => {
   let gate: TestGate;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [TestActionModule], env: { LOG_LEVEL: 'error' } });
+    t = await createTestApp({ imports: [TestActionModule] });
     gate = t.app.get(TestGate);
   });
 

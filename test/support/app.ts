@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
+import { ActionsRepository } from '../../src/actions/actions.repository.js';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp, logLevelsUpTo } from '../../src/app.setup.js';
 import { PasswordHasher } from '../../src/auth/password-hasher.js';
@@ -19,6 +20,8 @@ export interface TestAppOptions {
   readonly env?: Record<string, string>;
   /** Extra modules, e.g. one that registers a test action type. */
   readonly imports?: ModuleMetadata['imports'];
+  /** Replaces the store's actions repository, e.g. with one that fails on command. */
+  readonly actionsRepository?: ActionsRepository;
 }
 
 export interface TestApp {
@@ -39,14 +42,18 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     CHANGE_MASTER_STEP_MS: '20',
-    LOG_LEVEL: 'error',
+    // Tests provoke errors on purpose; they assert outcomes, not log lines.
+    LOG_LEVEL: 'fatal',
     // Closing the app waits this long for runs still going (a gated handler that ignores its signal).
     SHUTDOWN_GRACE_MS: '200',
     ...options.env,
   });
-  const moduleRef = await Test.createTestingModule({
+  const builder = Test.createTestingModule({
     imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
-  }).compile();
+  });
+  if (options.actionsRepository)
+    builder.overrideProvider(ActionsRepository).useValue(options.actionsRepository);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,
     logger: logLevelsUpTo(config.logLevel),

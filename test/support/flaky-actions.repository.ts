@@ -1,0 +1,57 @@
+import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../src/actions/action-run.js';
+import { MemoryActionsRepository } from '../../src/actions/memory-actions.repository.js';
+
+/** The in-memory store, with faults on command: the next N updates fail, or the whole store is down. */
+export class FlakyActionsRepository extends MemoryActionsRepository {
+  /** How many of the next `update` calls fail. */
+  failingUpdates = 0;
+  /** While true, every call fails. */
+  down = false;
+
+  private check(): void {
+    if (this.down) throw new Error('store is down');
+  }
+
+  override list(): Promise<ActionRun[]> {
+    this.check();
+    return super.list();
+  }
+
+  override findByName(name: string): Promise<ActionRun | undefined> {
+    this.check();
+    return super.findByName(name);
+  }
+
+  override insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    this.check();
+    return super.insertUnlessActive(run);
+  }
+
+  override update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+  ): Promise<ActionRun | undefined> {
+    this.check();
+    if (this.failingUpdates > 0) {
+      this.failingUpdates--;
+      return Promise.reject(new Error('update failed'));
+    }
+    return super.update(actionUid, expected, patch);
+  }
+
+  override updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    this.check();
+    return super.updateAbandoned(expected, patch, leaseExpiredBy);
+  }
+
+  override remove(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    this.check();
+    return super.remove(actionUid, expected);
+  }
+}
