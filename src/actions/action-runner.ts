@@ -83,15 +83,24 @@ class RunSession {
     return this.current;
   }
 
+  /** Whether the run is over for this session: recorded terminal, or given up. */
+  get isOver(): boolean {
+    return this.givenUp || isTerminal(this.current.status);
+  }
+
+  /** Holds the run from now on, queued or executing: renews its lease until it ends. */
+  hold(): void {
+    this.leaseTimer = setInterval(
+      () => void this.write(() => ({ leaseExpiresAt: leaseUntil(this.leaseMs) })),
+      renewalPeriod(this.leaseMs),
+    );
+  }
+
   async execute(): Promise<void> {
     this.timer = setTimeout(
       () =>
         void this.stop({ code: 'timeout', message: `The run took longer than ${this.action.timeoutMs} ms.` }),
       this.action.timeoutMs,
-    );
-    this.leaseTimer = setInterval(
-      () => void this.write(() => ({ leaseExpiresAt: leaseUntil(this.leaseMs) })),
-      renewalPeriod(this.leaseMs),
     );
     await this.write((run) => (run.status === 'queued' ? { status: 'starting' } : undefined));
     await this.write((run) =>
@@ -203,7 +212,10 @@ class RunSession {
       if (patch.status) assertTransition(run.status, patch.status);
       const updated = await this.retrying(() => this.repository.update(run.actionUid, run.status, patch));
       this.current = updated ?? (await this.retrying(() => this.reread(run)));
-      if (isTerminal(this.current.status)) this.markEnded();
+      if (isTerminal(this.current.status)) {
+        this.release();
+        this.markEnded();
+      }
       return this.current;
     });
     this.queue = next.catch((error: unknown) => this.giveUp(error));
@@ -248,7 +260,12 @@ class RunSession {
 @Injectable()
 export class ActionRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(ActionRunner.name);
+  /** Every run this process holds, queued or executing, by action_uid. */
   private readonly sessions = new Map<string, RunSession>();
+  /** Runs waiting for an execution slot, oldest first. */
+  private readonly waiting: RunSession[] = [];
+  private executing = 0;
+  private stopping = false;
   /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
   private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -262,7 +279,10 @@ export class ActionRunner implements OnApplicationShutdown {
     return { ownerId: this.ownerId, leaseExpiresAt: leaseUntil(this.config.actionLeaseMs) };
   }
 
-  /** Starts executing a freshly stored `queued` run; returns at once. */
+  /**
+   * Takes a freshly stored `queued` run and returns at once. The run executes in the background as soon as
+   * fewer than MAX_CONCURRENT_RUNS runs execute; until then it stays `queued` (and a cancel ends it at once).
+   */
   launch(run: ActionRun, action: RegisteredAction, params: object): void {
     const session = new RunSession(
       run,
@@ -273,15 +293,34 @@ export class ActionRunner implements OnApplicationShutdown {
       this.config.actionLeaseMs,
     );
     this.sessions.set(run.actionUid, session);
-    const forget = () => this.sessions.delete(run.actionUid);
-    // Forgotten once its run is recorded terminal, even if a handler that timed out never returns.
-    void session.ended.then(forget);
-    session
-      .execute()
-      .catch((error: unknown) => {
-        if (!session.givenUp) this.logger.error(`Run ${run.actionUid} of ${action.name} crashed`, error);
-      })
-      .finally(forget);
+    // Forgotten once its run is over, even if a handler that timed out never returns.
+    void session.ended.then(() => this.sessions.delete(run.actionUid));
+    session.hold();
+    this.waiting.push(session);
+    this.startWaiting();
+  }
+
+  private startWaiting(): void {
+    while (!this.stopping && this.executing < this.config.maxConcurrentRuns && this.waiting.length > 0) {
+      const session = this.waiting.shift()!;
+      if (session.isOver) continue; // cancelled while it waited
+      this.executing++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.executing--;
+        this.startWaiting();
+      };
+      // The slot frees when the run is over, not when a handler that ignores its signal finally returns.
+      void session.ended.then(release);
+      session
+        .execute()
+        .catch((error: unknown) => {
+          if (!session.givenUp) this.logger.error(`Run ${session.run.actionUid} crashed`, error);
+        })
+        .finally(release);
+    }
   }
 
   /** Cancels the run if it executes here; `undefined` when this process does not own it. */
@@ -300,6 +339,7 @@ export class ActionRunner implements OnApplicationShutdown {
    * store closes after this (Nest shuts the global DatabaseModule down last).
    */
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     const sessions = [...this.sessions.values()];
     if (sessions.length === 0) return;
     const graceMs = this.config.shutdownGraceMs;

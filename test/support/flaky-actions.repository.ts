@@ -8,6 +8,17 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
   failingUpdates = 0;
   /** While true, every call fails. */
   down = false;
+  private held?: { readonly status: ActionStatus; readonly released: Promise<void> };
+
+  /** Makes writes that move a run to `status` wait until the returned function is called. */
+  holdWritesTo(status: ActionStatus): () => void {
+    let release!: () => void;
+    this.held = { status, released: new Promise<void>((resolve) => (release = resolve)) };
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
 
   private check(): void {
     if (this.down) throw new Error('store is down');
@@ -28,15 +39,16 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     return super.insertUnlessActive(run);
   }
 
-  override update(
+  override async update(
     actionUid: string,
     expected: ActionStatus,
     patch: ActionRunPatch,
   ): Promise<ActionRun | undefined> {
+    if (this.held && patch.status === this.held.status) await this.held.released;
     this.check();
     if (this.failingUpdates > 0) {
       this.failingUpdates--;
-      return Promise.reject(new Error('update failed'));
+      throw new Error('update failed');
     }
     return super.update(actionUid, expected, patch);
   }
