@@ -6,6 +6,7 @@ import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
 
 @Module({})
 export class AppModule {
@@ -19,6 +20,7 @@ export class AppModule {
         AuthModule,
         ActionsModule,
         ClusterModule,
+        HealthModule,
       ],
     };
   }

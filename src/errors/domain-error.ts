@@ -9,7 +9,8 @@ export type DomainErrorKind =
   | 'not_found'
   | 'not_acceptable' // the target exists but is in a state that does not allow the request
   | 'conflict'
-  | 'too_many_requests'; // the client must wait `retryAfterSeconds` before trying again
+  | 'too_many_requests' // the client must wait `retryAfterSeconds` before trying again
+  | 'unavailable'; // the service cannot answer now (its store is down)
 
 export class DomainError extends Error {
   constructor(

@@ -28,6 +28,8 @@ function statusOf(kind: DomainErrorKind): number {
       return HttpStatus.CONFLICT;
     case 'too_many_requests':
       return HttpStatus.TOO_MANY_REQUESTS;
+    case 'unavailable':
+      return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unmapped: never = kind;
       throw new Error(`Unmapped error kind ${String(unmapped)}`);

@@ -18,6 +18,9 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   'DELETE /v1/users/:uid': Permission.DeleteUser,
 };
 
+/** The only routes open without credentials. */
+const PUBLIC_ROUTES = ['GET /health'];
+
 const UNAUTHORIZED = {
   error_code: 'unauthorized',
   description: 'Valid credentials are required (HTTP Basic, email and password).',
@@ -51,9 +54,11 @@ describe('authentication and the role matrix', () => {
       .filter((route) => !route.permission && !route.isPublic)
       .map((route) => route.route);
     expect(undeclared).toEqual([]);
-    expect(Object.fromEntries(routes.map((route) => [route.route, route.permission]))).toEqual(
+    const guarded = routes.filter((route) => !route.isPublic);
+    expect(Object.fromEntries(guarded.map((route) => [route.route, route.permission]))).toEqual(
       ROUTE_PERMISSIONS,
     );
+    expect(routes.filter((route) => route.isPublic).map((route) => route.route)).toEqual(PUBLIC_ROUTES);
   });
 
   const BODIES: Readonly<Record<string, () => object>> = {
