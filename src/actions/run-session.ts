@@ -1,0 +1,254 @@
+import type { Logger } from '@nestjs/common';
+import { assertTransition, isTerminal, type ActionStatus } from './action-lifecycle.js';
+import type { RegisteredAction } from './action-registry.js';
+import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
+import type { ActionsRepository } from './actions.repository.js';
+import type { ActionContext } from './cluster-action-handler.js';
+import { DomainError } from '../errors/domain-error.js';
+
+/** Why a run stopped early; it decides the terminal state. */
+interface Failure {
+  readonly code: string;
+  readonly message: string;
+  /** The run was lost to the service stopping, not failed by its own work: it ends `aborted`. */
+  readonly lost?: boolean;
+}
+
+const MAX_ERROR_MESSAGE = 500;
+
+/** What a handler's rejection means for the run: a DomainError keeps its code, anything else is internal. */
+function failureOf(error: unknown): Failure {
+  if (error instanceof DomainError) return { code: error.code, message: error.description };
+  const message =
+    error instanceof Error ? error.message : `Handler threw a non-Error value: ${String(error)}`;
+  return { code: 'internal_error', message: message.slice(0, MAX_ERROR_MESSAGE) || 'Handler failed.' };
+}
+
+const now = (): string => new Date().toISOString();
+
+/** Once the lease is a third gone, so that two renewals can fail or run late before it runs out. */
+const renewalPeriod = (leaseMs: number): number => Math.floor(leaseMs / 3);
+
+export const leaseUntil = (leaseMs: number): string => new Date(Date.now() + leaseMs).toISOString();
+
+/** A failed store write is tried again after each of these pauses (about 3 s in all) before the run is given up. */
+const WRITE_RETRY_DELAYS_MS = [10, 50, 250, 1000, 2000];
+
+/**
+ * One run executing in this process. Every write to the run goes through `write`, which queues it behind the
+ * previous one and decides the new state from the run as it is at that moment. So a cancel, a progress report,
+ * a timeout and the handler's own result can race in any order and the run still takes exactly one legal path
+ * to exactly one terminal state:
+ * - cancel wins over a result that is recorded after it (the run ends `cancelled`);
+ * - a timeout or an invalid progress report ends a running run `failed` at once, without waiting for the handler;
+ * - a shutdown lets the handler stop at its next safe point: a result it still reaches is kept, anything else
+ *   ends `aborted`;
+ * - whatever the handler does after its run reached a terminal state is ignored.
+ * While it executes, the session renews the run's lease through the same queue.
+ *
+ * A store write that fails is tried again for a few seconds. If the store stays unwritable the session gives
+ * the run up: it aborts the handler and stops writing, leaving the run as last stored with a lease that nobody
+ * renews; the ActionRecovery sweep records it `aborted` (`executor_lost`) once the lease has run out.
+ */
+export class RunSession {
+  private readonly controller = new AbortController();
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
+  private leaseTimer?: NodeJS.Timeout;
+  private progressFloor = 0;
+  /** Set when the session stopped the run itself; it outranks whatever the handler does afterwards. */
+  private stopped?: Failure;
+  /** Set when the service is stopping: the outcome of a handler that does not complete. */
+  private interrupted?: Failure;
+  private markEnded!: () => void;
+  /** Resolves once the run is recorded in a terminal state, even if its handler never returns. */
+  readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
+
+  /** Set once the store refused a write for good: the session no longer speaks for the run. */
+  givenUp = false;
+
+  constructor(
+    private current: ActionRun,
+    private readonly action: RegisteredAction,
+    private readonly params: object,
+    private readonly repository: ActionsRepository,
+    private readonly logger: Logger,
+    private readonly leaseMs: number,
+  ) {}
+
+  get run(): ActionRun {
+    return this.current;
+  }
+
+  /** Whether the run is over for this session: recorded terminal, or given up. */
+  get isOver(): boolean {
+    return this.givenUp || isTerminal(this.current.status);
+  }
+
+  /** Holds the run from now on, queued or executing: renews its lease until it ends. */
+  hold(): void {
+    this.leaseTimer = setInterval(
+      () => void this.write(() => ({ leaseExpiresAt: leaseUntil(this.leaseMs) })),
+      renewalPeriod(this.leaseMs),
+    );
+  }
+
+  async execute(): Promise<void> {
+    this.timer = setTimeout(
+      () =>
+        void this.stop({ code: 'timeout', message: `The run took longer than ${this.action.timeoutMs} ms.` }),
+      this.action.timeoutMs,
+    );
+    await this.write((run) => (run.status === 'queued' ? { status: 'starting' } : undefined));
+    await this.write((run) =>
+      run.status === 'starting' ? { status: 'running', startTime: now() } : undefined,
+    );
+    // Interrupted before the handler started: nothing ran, so the run is lost.
+    let failure = this.interrupted;
+    if (this.current.status === 'running' && !this.controller.signal.aborted) {
+      try {
+        await this.action.handler.run(this.params, this.context());
+      } catch (error) {
+        failure = this.interrupted ?? this.failed(error);
+      }
+    }
+    this.release();
+    await this.finish(this.stopped ?? failure);
+  }
+
+  /** Shutdown: fires the handler's signal so that it stops at its next safe point. */
+  interrupt(): void {
+    this.interrupted = {
+      code: 'shutdown',
+      message: 'The service stopped before the run finished.',
+      lost: true,
+    };
+    this.controller.abort(new DOMException(this.interrupted.message, 'AbortError'));
+  }
+
+  /** Shutdown grace over: records the run `aborted` now, without waiting any longer for the handler. */
+  abandon(graceMs: number): Promise<ActionRun> {
+    return this.stop({
+      code: 'shutdown',
+      message: `The service stopped; the run did not reach a safe point within ${graceMs} ms.`,
+      lost: true,
+    });
+  }
+
+  /** DELETE on a live run: queued -> cancelled, starting/running -> cancelling. */
+  cancel(by: string): Promise<ActionRun> {
+    const written = this.write((run) => cancelPatch(run.status, by));
+    // The cancel is queued before the signal fires, so any result the handler produces in reaction comes after it.
+    this.controller.abort(new DOMException('The run was cancelled.', 'AbortError'));
+    return written;
+  }
+
+  /** Ends the run now (timeout, broken progress report, shutdown), aborting the handler instead of waiting for it. */
+  private stop(failure: Failure): Promise<ActionRun> {
+    this.stopped ??= failure;
+    this.release();
+    this.controller.abort(new DOMException(failure.message, 'AbortError'));
+    return this.finish(this.stopped);
+  }
+
+  private failed(error: unknown): Failure {
+    // A rejection once the signal fired is the handler stopping as asked, not a fault worth a stack trace.
+    if (!(error instanceof DomainError) && !this.controller.signal.aborted) {
+      this.logger.error(`Action ${this.action.name} (${this.current.actionUid}) failed`, error);
+    }
+    return failureOf(error);
+  }
+
+  /** The run no longer needs its timeout or its lease renewals. */
+  private release(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.leaseTimer);
+  }
+
+  private finish(failure: Failure | undefined): Promise<ActionRun> {
+    return this.write((run): ActionRunPatch | undefined => {
+      const endTime = now();
+      if (run.status === 'cancelling') return { status: 'cancelled', endTime };
+      if (!failure)
+        return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
+      // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
+      if (!failure.lost && run.status !== 'running') return undefined;
+      const status = failure.lost ? 'aborted' : 'failed';
+      return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
+    });
+  }
+
+  private context(): ActionContext {
+    return {
+      actionUid: this.current.actionUid,
+      signal: this.controller.signal,
+      progress: async (percent, step) => {
+        if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+          await this.stop({
+            code: 'invalid_progress',
+            message: `The handler reported progress ${String(percent)}; progress is a number from 0 to 100.`,
+          });
+          return;
+        }
+        this.progressFloor = Math.max(this.progressFloor, percent);
+        const progress = this.progressFloor;
+        await this.write((run) => (run.status === 'running' ? { progress, step } : undefined));
+      },
+    };
+  }
+
+  /**
+   * Queues one conditional write. `decide` sees the run as stored just before the write and returns the patch
+   * to apply, or nothing to skip. A write that loses its condition (someone else changed the run) re-reads it.
+   */
+  private write(decide: (run: ActionRun) => ActionRunPatch | undefined): Promise<ActionRun> {
+    const next = this.queue.then(async () => {
+      const run = this.current;
+      const patch = isTerminal(run.status) || this.givenUp ? undefined : decide(run);
+      if (!patch) return run;
+      if (patch.status) assertTransition(run.status, patch.status);
+      const updated = await this.retrying(() => this.repository.update(run.actionUid, run.status, patch));
+      this.current = updated ?? (await this.retrying(() => this.reread(run)));
+      if (isTerminal(this.current.status)) {
+        this.release();
+        this.markEnded();
+      }
+      return this.current;
+    });
+    this.queue = next.catch((error: unknown) => this.giveUp(error));
+    return next;
+  }
+
+  private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    for (const delay of WRITE_RETRY_DELAYS_MS) {
+      try {
+        return await attempt();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return attempt();
+  }
+
+  /** The store refused a write for good: stop the handler and leave the run to the recovery sweep. */
+  private giveUp(error: unknown): void {
+    if (this.givenUp) return;
+    this.givenUp = true;
+    this.logger.error(
+      `Could not record run ${this.current.actionUid} of ${this.action.name}; giving it up to recovery`,
+      error,
+    );
+    this.release();
+    this.controller.abort(new DOMException('The run could not be recorded.', 'AbortError'));
+    this.markEnded();
+  }
+
+  /** The run changed behind this session's back (e.g. recovered as lost by another process): follow the store. */
+  private async reread(previous: ActionRun): Promise<ActionRun> {
+    const stored = await this.repository.findByName(previous.name);
+    const status: ActionStatus = stored?.actionUid === previous.actionUid ? stored.status : 'aborted';
+    if (isTerminal(status))
+      this.controller.abort(new DOMException('The run was ended elsewhere.', 'AbortError'));
+    return stored?.actionUid === previous.actionUid ? stored : { ...previous, status };
+  }
+}
