@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { instanceToPlain } from 'class-transformer';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/actor.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -48,7 +47,8 @@ export class ActionsService {
       name,
       status: 'queued',
       progress: 0,
-      params: instanceToPlain(params),
+      // The parameters as the client gave them (validated: an object with only the DTO's fields).
+      params: (body ?? {}) as Record<string, unknown>,
       creationTime: new Date().toISOString(),
       startedBy: actor.email,
       ...this.runner.claim(),

@@ -4,6 +4,7 @@ import type { AuthenticatedRequest } from './permissions.guard.js';
 
 /** The authenticated user behind the request, for the audit trail. Only on routes that need a permission. */
 export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): Actor => {
-  const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  // What switchToHttp().getRequest() returns, without the closures that call allocates on every request.
+  const request = context.getArgByIndex<AuthenticatedRequest>(0);
   return { email: request.user!.email, address: request.socket.remoteAddress ?? 'unknown' };
 });
