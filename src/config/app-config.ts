@@ -38,6 +38,8 @@ export class AppConfig {
    * recovered as lost: the bound on how long a run can look active after its process or its store failed.
    */
   readonly actionLeaseMs: number;
+  /** Whether the audit trail is written (AUDIT_LOG=on|off). */
+  readonly auditLog: boolean;
   /** How many runs execute at once in this process; more wait `queued`. */
   readonly maxConcurrentRuns: number;
   /** Failed logins allowed per user and client address in a window (four times as many per address). */
@@ -57,6 +59,7 @@ export class AppConfig {
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
     this.shutdownGraceMs = integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000);
     this.actionLeaseMs = integer(env, 'ACTION_LEASE_MS', 30_000, 300, 60 * 60 * 1000);
+    this.auditLog = oneOf(env, 'AUDIT_LOG', ['on', 'off'], 'on') === 'on';
     this.maxConcurrentRuns = integer(env, 'MAX_CONCURRENT_RUNS', 8, 1, 1000);
     this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
     this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);

@@ -44,6 +44,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     CHANGE_MASTER_STEP_MS: '20',
     // Tests provoke errors on purpose; they assert outcomes, not log lines.
     LOG_LEVEL: 'fatal',
+    AUDIT_LOG: 'off',
     // Closing the app waits this long for runs still going (a gated handler that ignores its signal).
     SHUTDOWN_GRACE_MS: '200',
     ...options.env,
