@@ -1,9 +1,8 @@
+import { shortened } from '../common/client-text.js';
 import { DomainError } from '../errors/domain-error.js';
 
-/** Names come from the URL: quote them, shortened, so an error body stays small and readable. */
-function quoted(name: string): string {
-  return JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name);
-}
+/** Names come from the URL: quoted and shortened. */
+const quoted = (name: string): string => JSON.stringify(shortened(name, 64));
 
 export class UnknownActionError extends DomainError {
   constructor(name: string) {

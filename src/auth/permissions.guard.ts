@@ -11,6 +11,9 @@ export interface AuthenticatedRequest extends Request {
   user?: User;
 }
 
+/** The client's address as the socket saw it: what throttling and the audit trail key on. */
+export const clientAddress = (request: Request): string => request.socket.remoteAddress ?? 'unknown';
+
 /** What a route declares, on its handler or its controller. */
 interface RouteAccess {
   readonly isPublic: boolean;
@@ -63,10 +66,7 @@ export class PermissionsGuard implements CanActivate {
     request: AuthenticatedRequest,
     permission: Permission | undefined,
   ): Promise<boolean> {
-    const user = await this.auth.authenticate(
-      singleAuthorization(request),
-      request.socket.remoteAddress ?? 'unknown',
-    );
+    const user = await this.auth.authenticate(singleAuthorization(request), clientAddress(request));
     request.user = user;
     if (!permission) throw new InsufficientPermissionsError();
     if (!roleHasPermission(user.role, permission)) throw new InsufficientPermissionsError(permission);

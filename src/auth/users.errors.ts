@@ -1,9 +1,13 @@
+import { shortened } from '../common/client-text.js';
 import { DomainError } from '../errors/domain-error.js';
 
 export class UserNotFoundError extends DomainError {
   constructor(uid: string | number) {
-    const shown = String(uid).length > 32 ? `${String(uid).slice(0, 32)}...` : String(uid);
-    super('not_found', 'user_not_found', `User ${JSON.stringify(shown)} does not exist.`);
+    super(
+      'not_found',
+      'user_not_found',
+      `User ${JSON.stringify(shortened(String(uid), 32))} does not exist.`,
+    );
   }
 }
 

@@ -1,8 +1,10 @@
+import { shortened } from '../common/client-text.js';
 import { DomainError } from '../errors/domain-error.js';
 
 export class NodeNotFoundError extends DomainError {
+  /** `uid` as stored, or as a client wrote it in a URL. */
   constructor(uid: number | string) {
-    super('not_found', 'node_not_found', `Node ${uid} does not exist.`);
+    super('not_found', 'node_not_found', `Node ${shortened(String(uid), 32)} does not exist.`);
   }
 }
 

@@ -40,7 +40,7 @@ export class NodesController {
   async get(@Param('uid') uid: string): Promise<NodeDto> {
     const parsed = parseUid(uid);
     const node = parsed === undefined ? undefined : await this.cluster.getNode(parsed);
-    if (!node) throw new NodeNotFoundError(uid.length > 32 ? `${uid.slice(0, 32)}...` : uid);
+    if (!node) throw new NodeNotFoundError(uid);
     return toNodeDto(node);
   }
 }

@@ -21,6 +21,8 @@ describe('cluster actions API', () => {
       .post(path)
       .auth(...t.admin)
       .send(body);
+  const getAction = () => t.http.get(path).auth(...t.admin);
+  const deleteAction = () => t.http.delete(path).auth(...t.admin);
 
   describe('GET /v1/cluster/actions', () => {
     it('answers an empty list when nothing ran', async () => {
@@ -47,13 +49,10 @@ describe('cluster actions API', () => {
 
   describe('GET /v1/cluster/actions/{action}', () => {
     it('is 404 action_not_found for an action that never ran', async () => {
-      await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(404, {
-          error_code: 'action_not_found',
-          description: `Action "${TEST_ACTION}" is not running and has no stored status.`,
-        });
+      await getAction().expect(404, {
+        error_code: 'action_not_found',
+        description: `Action "${TEST_ACTION}" is not running and has no stored status.`,
+      });
     });
 
     it('is 404 for a name that is no action type at all', async () => {
@@ -84,10 +83,7 @@ describe('cluster actions API', () => {
       const { body } = await start().expect(200);
       const run = await gate.next();
       await run.progress(40, 'half way');
-      const running = await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(200);
+      const running = await getAction().expect(200);
       expect(running.body).toMatchObject({ status: 'running', progress: 40, step: 'half way' });
       run.complete();
       const seen = await pollAction(t.http, t.admin, TEST_ACTION);
@@ -137,10 +133,7 @@ describe('cluster actions API', () => {
         .expect(400);
       expect(response.body.error_code).toBe('invalid_request');
       expect(response.body.description).toContain(message);
-      await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(404);
+      await getAction().expect(404);
     });
 
     it('is 400 invalid_request for malformed JSON', async () => {
@@ -161,10 +154,7 @@ describe('cluster actions API', () => {
         error_code: 'label_refused',
         description: 'Refused by precheck.',
       });
-      await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(404);
+      await getAction().expect(404);
     });
 
     it('is 409 action_in_progress while a run is active, and keeps that run', async () => {
@@ -173,10 +163,7 @@ describe('cluster actions API', () => {
         error_code: 'action_in_progress',
         description: `A run of action "${TEST_ACTION}" is already in progress.`,
       });
-      const current = await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(200);
+      const current = await getAction().expect(200);
       expect(current.body).toMatchObject({ action_uid: first.body.action_uid, label: 'first' });
     });
 
@@ -186,10 +173,7 @@ describe('cluster actions API', () => {
       expect(codes.filter((code) => code === 200)).toHaveLength(1);
       expect(codes.filter((code) => code === 409)).toHaveLength(49);
       const winner = responses.find((response) => response.status === 200)!;
-      const current = await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(200);
+      const current = await getAction().expect(200);
       expect(current.body.action_uid).toBe(winner.body.action_uid);
     });
 
@@ -229,25 +213,17 @@ describe('cluster actions API', () => {
 
   describe('DELETE /v1/cluster/actions/{action}', () => {
     it('is 404 action_not_found when there is nothing to cancel or remove', async () => {
-      const response = await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(404);
+      const response = await deleteAction().expect(404);
       expect(response.body.error_code).toBe('action_not_found');
     });
 
     it('cancels a running run: cancelling, then cancelled once the handler stops', async () => {
       await start({ ignore_signal: true }).expect(200);
       const run = await gate.next();
-      const response = await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
+      const response = await deleteAction().expect(200);
       expect(response.body).toMatchObject({ status: 'cancelling' });
       expect(run.context.signal.aborted).toBe(true);
-      await t.http
-        .get(path)
-        .auth(...t.admin)
+      await getAction()
         .expect(200)
         .expect((r) => expect(r.body.status).toBe('cancelling'));
       run.complete(); // finishing after the cancel does not turn the run into completed
@@ -260,10 +236,7 @@ describe('cluster actions API', () => {
     it('cancels a handler that honours its signal straight to cancelled', async () => {
       await start().expect(200);
       await gate.next();
-      await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
+      await deleteAction().expect(200);
       const seen = await pollAction(t.http, t.admin, TEST_ACTION);
       expect(seen.at(-1)!.status).toBe('cancelled');
     });
@@ -271,14 +244,8 @@ describe('cluster actions API', () => {
     it('answers 200 again while a cancel is in flight, without changing the run', async () => {
       await start({ ignore_signal: true }).expect(200);
       const run = await gate.next();
-      const first = await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
-      const second = await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
+      const first = await deleteAction().expect(200);
+      const second = await deleteAction().expect(200);
       expect(second.body).toMatchObject({ action_uid: first.body.action_uid, status: 'cancelling' });
       run.complete();
       await pollAction(t.http, t.admin, TEST_ACTION);
@@ -287,10 +254,7 @@ describe('cluster actions API', () => {
     it('makes room for a new run once cancelled', async () => {
       await start().expect(200);
       await gate.next();
-      await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
+      await deleteAction().expect(200);
       await pollAction(t.http, t.admin, TEST_ACTION);
       await start().expect(200);
     });
@@ -299,19 +263,10 @@ describe('cluster actions API', () => {
       await start().expect(200);
       (await gate.next()).complete();
       const finished = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
-      const removed = await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(200);
+      const removed = await deleteAction().expect(200);
       expect(removed.body).toEqual(finished);
-      await t.http
-        .get(path)
-        .auth(...t.admin)
-        .expect(404);
-      await t.http
-        .delete(path)
-        .auth(...t.admin)
-        .expect(404);
+      await getAction().expect(404);
+      await deleteAction().expect(404);
       await t.http
         .get('/v1/cluster/actions')
         .auth(...t.admin)
@@ -322,27 +277,18 @@ describe('cluster actions API', () => {
       for (let round = 0; round < 20; round++) {
         await start().expect(200);
         const run = await gate.next();
-        const [cancel] = await Promise.all([
-          t.http.delete(path).auth(...t.admin),
-          Promise.resolve(run.complete()),
-        ]);
+        const [cancel] = await Promise.all([deleteAction(), Promise.resolve(run.complete())]);
         expect(cancel.status).toBe(200);
         if (cancel.body.status === 'completed') {
           // The run finished before the cancel landed: the DELETE removed its status, as for any finished run.
           expect(cancel.body.progress).toBe(100);
-          await t.http
-            .get(path)
-            .auth(...t.admin)
-            .expect(404);
+          await getAction().expect(404);
           continue;
         }
         expect(cancel.body.status).toBe('cancelling');
         const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
         expect(last.status).toBe('cancelled');
-        await t.http
-          .delete(path)
-          .auth(...t.admin)
-          .expect(200);
+        await deleteAction().expect(200);
       }
     });
   });

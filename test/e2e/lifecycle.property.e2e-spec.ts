@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type TestAgent from 'supertest/lib/agent.js';
-import { canTransition, isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
+import { isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { reachable } from '../support/poll.js';
 import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
 
 /**
@@ -48,13 +49,6 @@ function observe(real: Real, body: ActionBody): void {
   expect(body.progress >= 0 && body.progress <= 100).toBe(true);
   if (body.status === 'completed') expect(body.progress).toBe(100);
   real.history.set(body.action_uid, body);
-}
-
-function reachable(from: ActionStatus, to: ActionStatus): boolean {
-  if (canTransition(from, to)) return true;
-  return (['starting', 'running', 'cancelling'] as const).some(
-    (via) => canTransition(from, via) && canTransition(via, to),
-  );
 }
 
 async function getRun(real: Real): Promise<ActionBody | undefined> {

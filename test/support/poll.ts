@@ -44,7 +44,7 @@ export async function pollAction(
 }
 
 /** Whether `to` can follow `from` through legal transitions (polling may miss intermediate states). */
-function reachable(from: ActionStatus, to: ActionStatus, visited = new Set<ActionStatus>()): boolean {
+export function reachable(from: ActionStatus, to: ActionStatus, visited = new Set<ActionStatus>()): boolean {
   if (canTransition(from, to)) return true;
   visited.add(from);
   const steps: ActionStatus[] = ['starting', 'running', 'cancelling'];
