@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { AppConfig } from '../config/app-config.js';
 import { ACTION_STATUSES, assertTransition, isTerminal } from './action-lifecycle.js';
 import type { ActionRunPatch } from './action-run.js';
-import { ActionsRepository } from './actions.repository.js';
+import { RunStore } from './run-store.js';
 
 const EXECUTOR_LOST_AT_START =
   'The process executing this run stopped before the run finished; the run was recovered at the next start.';
@@ -24,7 +24,7 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
 
   constructor(
-    private readonly repository: ActionsRepository,
+    private readonly store: RunStore,
     private readonly config: AppConfig,
   ) {}
 
@@ -56,7 +56,7 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
         to === 'aborted'
           ? { status: to, errorCode: 'executor_lost', errorMessage: message, endTime }
           : { status: to, endTime };
-      for (const run of await this.repository.updateAbandoned(status, patch, leaseExpiredBy)) {
+      for (const run of await this.store.updateAbandoned(status, patch, leaseExpiredBy)) {
         this.logger.warn(
           `Run ${run.actionUid} of ${run.name} was ${status} with nobody executing it: now ${run.status}.`,
         );

@@ -27,6 +27,8 @@ export interface ActionRun {
    * the owner is gone, so the run can be recovered as lost (internal: never on the wire).
    */
   readonly leaseExpiresAt?: string;
+  /** Set once DELETE removed this finished run's status: the status routes no longer show it. */
+  readonly hidden?: boolean;
 }
 
 /** The fields a write may change. */

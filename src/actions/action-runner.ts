@@ -6,6 +6,7 @@ import type { RegisteredAction } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
 import { leaseUntil, RunSession } from './run-session.js';
+import { RunStore } from './run-store.js';
 
 /** Executes runs in the background, owns them through a lease, and routes cancels to the run's live session. */
 @Injectable()
@@ -22,6 +23,7 @@ export class ActionRunner implements OnApplicationShutdown {
 
   constructor(
     private readonly repository: ActionsRepository,
+    private readonly store: RunStore,
     private readonly config: AppConfig,
   ) {}
 
@@ -40,6 +42,7 @@ export class ActionRunner implements OnApplicationShutdown {
       action,
       params,
       this.repository,
+      this.store,
       this.logger,
       this.config.actionLeaseMs,
     );

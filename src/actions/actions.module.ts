@@ -6,16 +6,17 @@ import { ActionRegistry } from './action-registry.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
+import { RunStore } from './run-store.js';
 
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
- * that extends `ClusterActionHandler` is found at start-up. The `ActionsRepository` comes from the
- * DatabaseModule.
+ * that extends `ClusterActionHandler` is found at start-up. The `ActionsRepository` and `RunEvents` come from
+ * the DatabaseModule.
  */
 @Module({
   imports: [DiscoveryModule],
   controllers: [ActionsController],
-  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService],
+  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService, RunStore],
   exports: [ActionsService],
 })
 export class ActionsModule {}

@@ -9,6 +9,7 @@ import { cancelPatch, type ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionInProgressError, ActionNotFoundError, UnknownActionError } from './actions.errors.js';
 import { ActionsRepository } from './actions.repository.js';
+import { RunStore } from './run-store.js';
 
 /** How often DELETE re-reads a run that changed under it before it gives up with a conflict. */
 const CANCEL_ATTEMPTS = 5;
@@ -19,6 +20,7 @@ export class ActionsService {
   constructor(
     private readonly registry: ActionRegistry,
     private readonly repository: ActionsRepository,
+    private readonly store: RunStore,
     private readonly runner: ActionRunner,
     private readonly audit: AuditLog,
   ) {}
@@ -53,7 +55,7 @@ export class ActionsService {
       startedBy: actor.email,
       ...this.runner.claim(),
     };
-    const stored = await this.repository.insertUnlessActive(run);
+    const stored = await this.store.insertUnlessActive(run);
     if (!stored) throw new ActionInProgressError(name);
     this.runner.launch(stored, action, params);
     this.audit.record('action.start', actor, { action: name, action_uid: run.actionUid, params: run.params });
@@ -68,7 +70,7 @@ export class ActionsService {
     for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
       const run = await this.get(name);
       if (isTerminal(run.status)) {
-        if (!(await this.repository.remove(run.actionUid, run.status))) continue;
+        if (!(await this.store.remove(run))) continue;
         this.audit.record('action.remove', actor, {
           action: name,
           action_uid: run.actionUid,
@@ -95,6 +97,6 @@ export class ActionsService {
     const patch = cancelPatch(run.status, actor.email);
     if (!patch?.status) return run; // already cancelling
     assertTransition(run.status, patch.status);
-    return this.repository.update(run.actionUid, run.status, patch);
+    return this.store.update(run.actionUid, run.status, patch);
   }
 }

@@ -3,6 +3,7 @@ import { assertTransition, isTerminal, type ActionStatus } from './action-lifecy
 import type { RegisteredAction } from './action-registry.js';
 import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
 import type { ActionsRepository } from './actions.repository.js';
+import type { RunStore } from './run-store.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
 
@@ -72,6 +73,7 @@ export class RunSession {
     private readonly action: RegisteredAction,
     private readonly params: object,
     private readonly repository: ActionsRepository,
+    private readonly store: RunStore,
     private readonly logger: Logger,
     private readonly leaseMs: number,
   ) {}
@@ -207,7 +209,7 @@ export class RunSession {
       const patch = isTerminal(run.status) || this.givenUp ? undefined : decide(run);
       if (!patch) return run;
       if (patch.status) assertTransition(run.status, patch.status);
-      const updated = await this.retrying(() => this.repository.update(run.actionUid, run.status, patch));
+      const updated = await this.retrying(() => this.store.update(run.actionUid, run.status, patch));
       this.current = updated ?? (await this.retrying(() => this.reread(run)));
       if (isTerminal(this.current.status)) {
         this.release();

@@ -2,6 +2,7 @@ import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ActionsRepository } from '../actions/actions.repository.js';
 import { MemoryActionsRepository } from '../actions/memory-actions.repository.js';
 import { SqliteActionsRepository } from '../actions/sqlite-actions.repository.js';
+import { InProcessRunEvents, RunEvents } from '../actions/run-events.js';
 import { MemoryUsersRepository } from '../auth/memory-users.repository.js';
 import { SqliteUsersRepository } from '../auth/sqlite-users.repository.js';
 import { UsersRepository } from '../auth/users.repository.js';
@@ -20,6 +21,7 @@ class Store implements OnApplicationShutdown {
     readonly actions: ActionsRepository,
     readonly users: UsersRepository,
     readonly nodes: NodesRepository,
+    readonly events: RunEvents,
     private readonly close: () => void = () => undefined,
   ) {}
 
@@ -36,6 +38,7 @@ async function openStore(database: DatabaseConfig): Promise<Store> {
         new MemoryActionsRepository(),
         new MemoryUsersRepository(),
         new MemoryNodesRepository(),
+        new InProcessRunEvents(),
       );
     case 'sqlite': {
       const db = await openSqliteDatabase(database.path);
@@ -43,6 +46,7 @@ async function openStore(database: DatabaseConfig): Promise<Store> {
         new SqliteActionsRepository(db),
         new SqliteUsersRepository(db),
         new SqliteNodesRepository(db),
+        new InProcessRunEvents(),
         () => db.close(),
       );
     }
@@ -57,7 +61,8 @@ async function openStore(database: DatabaseConfig): Promise<Store> {
     { provide: ActionsRepository, useFactory: (store: Store) => store.actions, inject: [Store] },
     { provide: UsersRepository, useFactory: (store: Store) => store.users, inject: [Store] },
     { provide: NodesRepository, useFactory: (store: Store) => store.nodes, inject: [Store] },
+    { provide: RunEvents, useFactory: (store: Store) => store.events, inject: [Store] },
   ],
-  exports: [ActionsRepository, UsersRepository, NodesRepository],
+  exports: [ActionsRepository, UsersRepository, NodesRepository, RunEvents],
 })
 export class DatabaseModule {}

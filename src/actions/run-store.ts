@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import type { ActionStatus } from './action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from './action-run.js';
+import { ActionsRepository } from './actions.repository.js';
+import { RunEvents } from './run-events.js';
+
+/** A patch that only renews the lease changes nothing anyone watches. */
+const onlyRenewsLease = (patch: ActionRunPatch): boolean =>
+  Object.keys(patch).every((field) => field === 'leaseExpiresAt');
+
+/**
+ * Every write to a run goes through here: the repository makes it atomic, then the change is published on
+ * RunEvents. Reads go to the ActionsRepository directly.
+ */
+@Injectable()
+export class RunStore {
+  constructor(
+    private readonly repository: ActionsRepository,
+    private readonly events: RunEvents,
+  ) {}
+
+  async insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    return this.published(await this.repository.insertUnlessActive(run));
+  }
+
+  async update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+  ): Promise<ActionRun | undefined> {
+    const updated = await this.repository.update(actionUid, expected, patch);
+    return onlyRenewsLease(patch) ? updated : this.published(updated);
+  }
+
+  async updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    const updated = await this.repository.updateAbandoned(expected, patch, leaseExpiredBy);
+    for (const run of updated) this.events.publish(run);
+    return updated;
+  }
+
+  /** Removes a finished run's status; subscribers see the run as it was, marked hidden. */
+  async remove(run: ActionRun): Promise<boolean> {
+    const removed = await this.repository.remove(run.actionUid, run.status);
+    if (removed) this.events.publish({ ...run, hidden: true });
+    return removed;
+  }
+
+  private published(run: ActionRun | undefined): ActionRun | undefined {
+    if (run) this.events.publish(run);
+    return run;
+  }
+}
