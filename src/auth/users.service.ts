@@ -120,8 +120,9 @@ export class UsersService implements OnApplicationBootstrap {
    */
   private mayManage(actor: Actor, ...roles: (Role | undefined)[]): void {
     for (const role of roles) {
-      if (role !== undefined && !canManageRole(actor.role, role))
+      if (role !== undefined && !canManageRole(actor.role, role)) {
         throw new RoleAboveYoursError(actor.role, role);
+      }
     }
   }
 
