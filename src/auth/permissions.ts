@@ -59,3 +59,26 @@ const ROLE_PERMISSIONS: ReadonlyMap<Role, ReadonlySet<Permission>> = new Map(
 export function roleHasPermission(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS.get(role)?.has(permission) ?? false;
 }
+
+/**
+ * How far up a role reaches when managing users: the matrix says who may manage users at all, this says which
+ * ones. Roles without user permissions rank lowest; they manage nobody anyway.
+ */
+const MANAGEMENT_RANK: { readonly [R in Role]: number } = {
+  none: 0,
+  db_viewer: 0,
+  db_member: 0,
+  cluster_viewer: 0,
+  cluster_member: 0,
+  user_manager: 1,
+  admin: 2,
+};
+
+/**
+ * Whether a user with role `actor` may create, change, lock or delete a user who has role `target`, or grant
+ * `target`: never above its own rank. So only an admin creates, changes, locks or deletes an admin or grants
+ * `admin`, and a `user_manager` manages every other role, itself included, without becoming an admin.
+ */
+export function canManageRole(actor: Role, target: Role): boolean {
+  return MANAGEMENT_RANK[target] <= MANAGEMENT_RANK[actor];
+}

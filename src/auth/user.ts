@@ -14,6 +14,20 @@ export interface User {
   readonly passwordIssueDate: string;
 }
 
+/**
+ * Why an email cannot be a user's sign-in name, or `undefined` when it can. Emails are printable ASCII only, so
+ * that no two addresses look alike (a full-width `ａ`, a dotless `ı`, two encodings of `á`) and the
+ * case-insensitive comparison the stores make is exact; and without `:`, which HTTP Basic reads as the end of
+ * the email. Shared by user creation and ADMIN_EMAIL.
+ */
+export function emailCharacterProblem(email: string): string | undefined {
+  if (!/^[\x21-\x7e]*$/.test(email)) {
+    return 'must contain only ASCII letters, digits and punctuation (no spaces, no accented or other Unicode letters)';
+  }
+  if (email.includes(':')) return "must not contain ':' (HTTP Basic reads it as the end of the email)";
+  return undefined;
+}
+
 export type NewUser = Omit<User, 'uid'>;
 
 /** The fields an update may change. */

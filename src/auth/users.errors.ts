@@ -1,5 +1,6 @@
 import { shortened } from '../common/client-text.js';
 import { DomainError } from '../errors/domain-error.js';
+import type { Role } from './permissions.js';
 
 export class UserNotFoundError extends DomainError {
   constructor(uid: string | number) {
@@ -23,6 +24,18 @@ export class LastAdminError extends DomainError {
       'conflict',
       'last_admin',
       'This is the last active admin: it cannot be deleted, demoted or locked. Make another user an active admin first.',
+    );
+  }
+}
+
+/** A user manager reaching above its own role: see canManageRole. */
+export class RoleAboveYoursError extends DomainError {
+  constructor(actorRole: Role, targetRole: Role) {
+    super(
+      'forbidden',
+      'insufficient_permissions',
+      `Your role '${actorRole}' cannot create, change, lock or delete a user with the role ` +
+        `'${targetRole}', nor grant that role: no one manages a role above their own.`,
     );
   }
 }

@@ -9,7 +9,8 @@ import { InvalidRequestError } from '../errors/domain-error.js';
 import { CreateUserDto, UpdateUserDto } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { User, UserPatch, UserWriteRefusal } from './user.js';
-import { EmailTakenError, LastAdminError, UserNotFoundError } from './users.errors.js';
+import { canManageRole, type Role } from './permissions.js';
+import { EmailTakenError, LastAdminError, RoleAboveYoursError, UserNotFoundError } from './users.errors.js';
 import { UsersRepository } from './users.repository.js';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@cluster.local';
@@ -63,6 +64,7 @@ export class UsersService implements OnApplicationBootstrap {
 
   async create(body: unknown, actor: Actor): Promise<User> {
     const dto = await parseBody(CreateUserDto, body, 'user');
+    this.mayManage(actor, dto.role);
     const user = await this.users.insert({
       email: dto.email,
       name: dto.name ?? '',
@@ -83,6 +85,7 @@ export class UsersService implements OnApplicationBootstrap {
     if (changed.length === 0) {
       throw new InvalidRequestError('Give at least one of password, role, name, status.');
     }
+    this.mayManage(actor, target.role, dto.role);
     const { password, ...fields } = dto;
     const patch: UserPatch = password
       ? {
@@ -105,9 +108,22 @@ export class UsersService implements OnApplicationBootstrap {
 
   async remove(uid: string, actor: Actor): Promise<User> {
     const target = await this.get(uid);
+    this.mayManage(actor, target.role);
     const user = this.written(target.uid, await this.users.delete(target.uid));
     this.audit.record('user.delete', actor, { uid: user.uid, email: user.email });
     return user;
+  }
+
+  /**
+   * The rule beside the role matrix (canManageRole), enforced here so that every way of writing a user obeys it.
+   * The roles are the target's current one and, on create or update, the one to grant.
+   */
+  private mayManage(actor: Actor, ...roles: (Role | undefined)[]): void {
+    for (const role of roles) {
+      if (role !== undefined && !canManageRole(actor.role, role)) {
+        throw new RoleAboveYoursError(actor.role, role);
+      }
+    }
   }
 
   private written(uid: number, result: User | UserWriteRefusal): User {

@@ -51,6 +51,12 @@ describe('AppConfig', () => {
     ['CHANGE_MASTER_STEP_MS', '1.5', /Invalid CHANGE_MASTER_STEP_MS/],
     ['LOG_LEVEL', 'loud', /Invalid LOG_LEVEL: 'loud' is not one of fatal, error, warn, log, debug, verbose/],
     ['ADMIN_EMAIL', 'not-an-email', /Invalid ADMIN_EMAIL/],
+    ['ADMIN_EMAIL', 'ops:team@example.com', /Invalid ADMIN_EMAIL: .* must not contain ':'/],
+    ['ADMIN_EMAIL', '\uff41dmin@example.com', /Invalid ADMIN_EMAIL: .* must contain only ASCII/], // full-width a
+    ['ADMIN_EMAIL', 'adm\u0131n@example.com', /Invalid ADMIN_EMAIL: .* must contain only ASCII/], // dotless i
+    ['ADMIN_EMAIL', '\u00e1@example.com', /Invalid ADMIN_EMAIL: .* must contain only ASCII/], // composed á
+    ['ADMIN_EMAIL', 'a\u0301@example.com', /Invalid ADMIN_EMAIL: .* must contain only ASCII/], // a + accent
+    ['ADMIN_EMAIL', 'ops@ex ample.com', /Invalid ADMIN_EMAIL/],
     ['ADMIN_PASSWORD', 'short', /Invalid ADMIN_PASSWORD: it must be at least 8 characters/],
     ['CLUSTER_NODES', '1,x', /Invalid CLUSTER_NODES: 'x'/],
     ['CLUSTER_NODES', '1:sleeping', /Invalid CLUSTER_NODES: '1:sleeping': status must be one of/],

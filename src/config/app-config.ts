@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { emailCharacterProblem } from '../auth/user.js';
 import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
 import { StartupError } from './startup-error.js';
 
@@ -119,11 +120,13 @@ function database(env: Readonly<Record<string, string | undefined>>): DatabaseCo
   return { driver: 'sqlite', path: resolve(path) };
 }
 
+/** The first admin's email: the same characters as any user's (see emailCharacterProblem). */
 function adminEmail(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const raw = value(env, 'ADMIN_EMAIL');
-  if (raw !== undefined && !/^[^\s@:]+@[^\s@:]+$/.test(raw)) {
-    throw new ConfigError('ADMIN_EMAIL', `'${raw}' is not an email address.`);
-  }
+  if (raw === undefined) return undefined;
+  if (!/^[^@]+@[^@]+$/.test(raw)) throw new ConfigError('ADMIN_EMAIL', `'${raw}' is not an email address.`);
+  const problem = emailCharacterProblem(raw);
+  if (problem) throw new ConfigError('ADMIN_EMAIL', `'${raw}' ${problem}.`);
   return raw;
 }
 

@@ -1,11 +1,44 @@
-import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import {
+  IsEmail,
+  IsIn,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+} from 'class-validator';
 import { MIN_PASSWORD_LENGTH } from '../../config/app-config.js';
 import { ROLES, type Role } from '../permissions.js';
-import { USER_STATUSES, type User, type UserStatus } from '../user.js';
+import { emailCharacterProblem, USER_STATUSES, type User, type UserStatus } from '../user.js';
 
 const MAX_PASSWORD_LENGTH = 256;
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+/**
+ * A field that may be left out but, when given, must be valid. `@IsOptional()` would also skip the checks for
+ * `null`, which then reached the store (a null role, a "changed" password that was never set).
+ */
+function OptionalButNotNull(): PropertyDecorator {
+  return ValidateIf((_dto: object, value: unknown) => value !== undefined);
+}
+
+/** An email that can sign in: see emailCharacterProblem. */
+function SignInEmail(): PropertyDecorator {
+  return (target, key) => {
+    IsEmail({}, { message: 'email must be an email address' })(target, key);
+    MaxLength(254)(target, key);
+    ValidateBy({
+      name: 'signInEmail',
+      validator: {
+        // Anything but a string is IsEmail's to report.
+        validate: (value: unknown) => typeof value !== 'string' || !emailCharacterProblem(value),
+        defaultMessage: (args) => `email ${emailCharacterProblem(String(args?.value))}`,
+      },
+    })(target, key);
+  };
+}
 
 /** Write-only: the password is hashed at once and never returned or logged. */
 function PasswordField(): PropertyDecorator {
@@ -21,42 +54,46 @@ function PasswordField(): PropertyDecorator {
   };
 }
 
-const roleMessage = { message: `role must be one of ${ROLES.join(', ')}` };
+function NameField(): PropertyDecorator {
+  return (target, key) => {
+    IsString({ message: 'name must be a string' })(target, key);
+    MaxLength(200)(target, key);
+    Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })(target, key);
+  };
+}
+
+const RoleField = (): PropertyDecorator =>
+  IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` });
 
 export class CreateUserDto {
-  @IsEmail({}, { message: 'email must be an email address' })
-  @MaxLength(254)
+  @SignInEmail()
   email!: string;
 
   @PasswordField()
   password!: string;
 
-  @IsIn(ROLES, roleMessage)
+  @RoleField()
   role!: Role;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @OptionalButNotNull()
+  @NameField()
   name?: string;
 }
 
 export class UpdateUserDto {
-  @IsOptional()
+  @OptionalButNotNull()
   @PasswordField()
   password?: string;
 
-  @IsOptional()
-  @IsIn(ROLES, roleMessage)
+  @OptionalButNotNull()
+  @RoleField()
   role?: Role;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  @Matches(NO_CONTROL_CHARACTERS, { message: 'name must not contain control characters' })
+  @OptionalButNotNull()
+  @NameField()
   name?: string;
 
-  @IsOptional()
+  @OptionalButNotNull()
   @IsIn(USER_STATUSES, { message: `status must be one of ${USER_STATUSES.join(', ')}` })
   status?: UserStatus;
 }
