@@ -10,18 +10,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function findForbiddenKey(value: unknown, path: string): string | undefined {
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findForbiddenKey(item, `${path}[${index}]`);
-      if (found) return found;
-    }
-  } else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      const keyPath = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return keyPath;
-      const found = findForbiddenKey(item, keyPath);
-      if (found) return found;
+/**
+ * How deeply a body may nest objects and arrays. Every body the service accepts is one or two levels deep; the
+ * bound keeps validation and transformation (recursive code) far from the stack limit.
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * Finds a forbidden key, or a nesting deeper than MAX_BODY_DEPTH, without recursion: an explicit stack, so a
+ * body nested thousands of levels deep is an answer, not a RangeError. Returns the problem as a sentence.
+ */
+function findBodyProblem(body: Record<string, unknown>): string | undefined {
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 1 }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path, depth } = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_BODY_DEPTH) return `The request body nests deeper than ${MAX_BODY_DEPTH} levels.`;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) =>
+        pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }),
+      );
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        const keyPath = path ? `${path}.${key}` : key;
+        if (FORBIDDEN_KEYS.has(key)) return `Field '${keyPath}' is not allowed.`;
+        pending.push({ value: item, path: keyPath, depth: depth + 1 });
+      }
     }
   }
   return undefined;
@@ -51,8 +65,8 @@ export async function parseBody<T extends object>(
 ): Promise<T> {
   const input = body === undefined ? {} : body; // no body at all means an empty object
   if (!isPlainObject(input)) throw new InvalidRequestError(`${capitalized(subject)} must be a JSON object.`);
-  const forbidden = findForbiddenKey(input, '');
-  if (forbidden) throw new InvalidRequestError(`Field '${forbidden}' is not allowed.`);
+  const problem = findBodyProblem(input);
+  if (problem) throw new InvalidRequestError(problem);
   if (!type) {
     const unknown = Object.keys(input);
     if (unknown.length === 0) return {} as T;
