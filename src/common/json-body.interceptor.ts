@@ -43,6 +43,8 @@ export class JsonBodyInterceptor implements NestInterceptor {
     if (Number(request.headers['content-length']) > BODY_LIMIT_BYTES) {
       return Promise.reject(new PayloadTooLargeException());
     }
+    // The client waits for this before sending the body (see answerProtocolErrorsAsJson).
+    if (request.headers.expect !== undefined && request.httpVersion !== '1.0') response.writeContinue();
     // Handed to the filters as the adapter hands over the errors of a body-parser middleware.
     return readJson(request, response).catch((error: unknown) => {
       throw this.httpAdapter.mapException(error);

@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ErrorBody } from './error-body.js';
@@ -74,6 +74,11 @@ export function answerProtocolErrorsAsJson(server: Server): RequestHandler {
   // Called for any Expect but 100-continue (which Node answers itself); without a listener Node sends a bare 417.
   server.on('checkExpectation', (_request, response: ServerResponse) =>
     answerOnResponse(response, EXPECTATION_FAILED),
+  );
+  // Node would send `100 Continue` at once; JsonBodyInterceptor sends it when it wants the body, so that a request
+  // refused first (401, 403, 413) is answered before the client uploads its body.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) =>
+    server.emit('request', request, response),
   );
   // A createServer option that Nest does not pass; Node reads the property on every request.
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;

@@ -218,6 +218,37 @@ describe('HTTP hardening', () => {
       expect(ms).toBeLessThan(1000);
     });
 
+    it('without credentials, Expect: 100-continue is answered 401, not invited to send the body', async () => {
+      const head = httpBytes('POST', ACTION, [
+        ['Expect', '100-continue'],
+        ['Content-Length', '16'],
+      ]);
+      const response = await rawRequest(port, head);
+      expect(response.status).toBe(401);
+      expectStandardBody(response, 'unauthorized');
+    });
+
+    it('with credentials, Expect: 100-continue is invited, then served', async () => {
+      const socket = connect(port, '127.0.0.1');
+      const received: Buffer[] = [];
+      const arrived = (text: string) =>
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (Buffer.concat(received).toString().includes(text)) resolve();
+            else socket.once('data', check);
+          };
+          check();
+        });
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.write(httpBytes('POST', ACTION, [admin, ['Expect', '100-continue'], ['Content-Length', '16']]));
+      await arrived('\r\n\r\n');
+      expect(Buffer.concat(received).toString()).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+      socket.write('{"node_uid":"2"}');
+      await arrived('"change_master"');
+      expect(Buffer.concat(received).toString()).toMatch(/\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      socket.destroy();
+    });
+
     it.each([
       ['malformed JSON', '{oops'],
       ['a body over 1 MB', JSON.stringify({ pad: 'x'.repeat(1_100_000) })],
