@@ -14,29 +14,42 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * How deeply a body may nest objects and arrays. Every body the service accepts is one or two levels deep; the
  * bound keeps validation and transformation (recursive code) far from the stack limit.
  */
-export const MAX_BODY_DEPTH = 32;
+const MAX_BODY_DEPTH = 32;
+
+/** A container's children, each with its path in the body and, for an object's field, its key. */
+function* childrenOf(
+  container: object,
+  path: string,
+): Generator<{ value: unknown; path: string; key?: string }> {
+  if (Array.isArray(container)) {
+    for (const [index, value] of container.entries()) yield { value, path: `${path}[${index}]` };
+  } else {
+    for (const [key, value] of Object.entries(container)) {
+      yield { value, key, path: path ? `${path}.${key}` : key };
+    }
+  }
+}
 
 /**
- * Finds a forbidden key, or a nesting deeper than MAX_BODY_DEPTH, without recursion: an explicit stack, so a
- * body nested thousands of levels deep is an answer, not a RangeError. Returns the problem as a sentence.
+ * Finds a forbidden key, or a nesting deeper than MAX_BODY_DEPTH, as a sentence. Depth-first without recursion:
+ * the stack holds the containers being walked (at most MAX_BODY_DEPTH), so a body nested thousands of levels
+ * deep is an answer, not a RangeError.
  */
-function findBodyProblem(body: Record<string, unknown>): string | undefined {
-  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 1 }];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const { value, path, depth } = next;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > MAX_BODY_DEPTH) return `The request body nests deeper than ${MAX_BODY_DEPTH} levels.`;
-    if (Array.isArray(value)) {
-      value.forEach((item, index) =>
-        pending.push({ value: item, path: `${path}[${index}]`, depth: depth + 1 }),
-      );
-    } else {
-      for (const [key, item] of Object.entries(value)) {
-        const keyPath = path ? `${path}.${key}` : key;
-        if (FORBIDDEN_KEYS.has(key)) return `Field '${keyPath}' is not allowed.`;
-        pending.push({ value: item, path: keyPath, depth: depth + 1 });
-      }
+function findBodyProblem(body: object): string | undefined {
+  const walking = [childrenOf(body, '')];
+  while (walking.length > 0) {
+    const next = walking[walking.length - 1].next();
+    if (next.done) {
+      walking.pop();
+      continue;
     }
+    const { value, path, key } = next.value;
+    if (key !== undefined && FORBIDDEN_KEYS.has(key)) return `Field '${path}' is not allowed.`;
+    if (typeof value !== 'object' || value === null) continue;
+    if (walking.length === MAX_BODY_DEPTH) {
+      return `The request body nests deeper than ${MAX_BODY_DEPTH} levels.`;
+    }
+    walking.push(childrenOf(value, path));
   }
   return undefined;
 }
