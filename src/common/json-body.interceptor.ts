@@ -1,6 +1,5 @@
 import { promisify } from 'node:util';
 import {
-  Injectable,
   PayloadTooLargeException,
   type CallHandler,
   type ExecutionContext,
@@ -11,7 +10,7 @@ import { json, type Request, type Response } from 'express';
 import { from, switchMap, type Observable } from 'rxjs';
 
 /** The largest request body read (the 413 answer says "1 MB"). */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+const BODY_LIMIT_BYTES = 1024 * 1024;
 
 // Bodies are JSON whatever their Content-Type says (as Redis Enterprise clients and `curl -d` send them).
 // Not strict: a JSON scalar is valid JSON, refused later with a clearer message than a parse error.
@@ -26,7 +25,6 @@ const hasBody = (request: Request): boolean =>
  * interceptors, then the handler's parameters), so that a request without valid credentials is answered before
  * its body is read or parsed.
  */
-@Injectable()
 export class JsonBodyInterceptor implements NestInterceptor {
   constructor(private readonly httpAdapter: AbstractHttpAdapter) {}
 
@@ -43,7 +41,8 @@ export class JsonBodyInterceptor implements NestInterceptor {
     if (Number(request.headers['content-length']) > BODY_LIMIT_BYTES) {
       return Promise.reject(new PayloadTooLargeException());
     }
-    // The client waits for this before sending the body (see answerProtocolErrorsAsJson).
+    // A client that sent `Expect: 100-continue` (any other expectation was answered 417) waits for this before
+    // sending the body (see answerProtocolErrorsAsJson).
     if (request.headers.expect !== undefined && request.httpVersion !== '1.0') response.writeContinue();
     // Handed to the filters as the adapter hands over the errors of a body-parser middleware.
     return readJson(request, response).catch((error: unknown) => {

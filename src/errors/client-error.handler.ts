@@ -71,7 +71,7 @@ export function answerProtocolErrorsAsJson(server: Server): RequestHandler {
     }
     answerOnSocket(socket, PARSER_ERRORS[error.code ?? ''] ?? MALFORMED);
   });
-  // Called for any Expect but 100-continue (which Node answers itself); without a listener Node sends a bare 417.
+  // Called for any Expect but 100-continue; without a listener Node sends a bare 417.
   server.on('checkExpectation', (_request, response: ServerResponse) =>
     answerOnResponse(response, EXPECTATION_FAILED),
   );
@@ -84,8 +84,10 @@ export function answerProtocolErrorsAsJson(server: Server): RequestHandler {
   (server as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   return (request: Request, response: Response, next: NextFunction): void => {
     // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without Host.
-    if (request.httpVersion === '1.1' && request.headers.host === undefined)
+    if (request.httpVersion === '1.1' && request.headers.host === undefined) {
       answerOnResponse(response, NO_HOST);
-    else next();
+    } else {
+      next();
+    }
   };
 }
