@@ -1,20 +1,36 @@
+import type { Server } from 'node:http';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { LOG_LEVELS, type LogLevel } from './config/app-config.js';
-import { answerClientErrorsAsJson } from './errors/client-error.handler.js';
+import { JsonBodyInterceptor } from './common/json-body.interceptor.js';
+import { LOG_LEVELS, type AppConfig, type HttpSettings, type LogLevel } from './config/app-config.js';
+import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 
-export const BODY_LIMIT = '1mb';
-
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
-export function configureApp(app: NestExpressApplication): NestExpressApplication {
+export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
   app.disable('x-powered-by');
   app.set('etag', false);
-  // Bodies are JSON whatever their Content-Type says (as Redis Enterprise clients and `curl -d` send them).
-  // Not strict: a JSON scalar is valid JSON, refused later with a clearer message than a parse error.
-  app.useBodyParser('json', { limit: BODY_LIMIT, type: () => true, strict: false });
+  const server = app.getHttpServer();
+  limitClients(server, config.http);
+  app.use(answerProtocolErrorsAsJson(server));
+  // Refuses state-changing requests that a browser sends for a page of another site (Sec-Fetch-Site, or Origin
+  // against Host): they would carry its cached Basic credentials, and bodies are JSON whatever their
+  // Content-Type. Clients that are not browsers send neither header. Runs before routing and body parsing.
+  app.enableCsrfProtection({ trustedOrigins: [...config.http.allowedOrigins] });
+  // The body is read once the guards have let the request through, not by a body-parser middleware before them.
+  app.useGlobalInterceptors(new JsonBodyInterceptor(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalFilters(new HttpExceptionFilter());
-  answerClientErrorsAsJson(app.getHttpServer());
   return app;
+}
+
+/** Bounds what one client can hold: time to send a request, and (all clients together) connections. */
+function limitClients(server: Server, settings: HttpSettings): void {
+  server.headersTimeout = settings.headersTimeoutSeconds * 1000;
+  server.requestTimeout = settings.requestTimeoutSeconds * 1000;
+  server.maxConnections = settings.maxConnections;
+  // How often Node looks for requests past those timeouts: by default every 30 s, which would let a 2 s
+  // timeout run for 32 s. Read when the server starts listening (a createServer option Nest does not pass).
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = 1000;
 }
 
 /** Nest's logger takes every level up to the chosen one. */

@@ -18,7 +18,7 @@ async function bootstrap(): Promise<void> {
   // A graceful stop exits 0 once app.close() has finished (runs recorded, store closed) instead of re-raising
   // the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  configureApp(app);
+  configureApp(app, config);
   await app.listen(config.port);
   const store = config.database.driver === 'sqlite' ? `SQLite file ${config.database.path}` : 'memory';
   new Logger('Bootstrap').log(`Listening on port ${config.port} (store: ${store})`);

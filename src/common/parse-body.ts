@@ -10,19 +10,46 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function findForbiddenKey(value: unknown, path: string): string | undefined {
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const found = findForbiddenKey(item, `${path}[${index}]`);
-      if (found) return found;
+/**
+ * How deeply a body may nest objects and arrays. Every body the service accepts is one or two levels deep; the
+ * bound keeps validation and transformation (recursive code) far from the stack limit.
+ */
+const MAX_BODY_DEPTH = 32;
+
+/** A container's children, each with its path in the body and, for an object's field, its key. */
+function* childrenOf(
+  container: object,
+  path: string,
+): Generator<{ value: unknown; path: string; key?: string }> {
+  if (Array.isArray(container)) {
+    for (const [index, value] of container.entries()) yield { value, path: `${path}[${index}]` };
+  } else {
+    for (const [key, value] of Object.entries(container)) {
+      yield { value, key, path: path ? `${path}.${key}` : key };
     }
-  } else if (isPlainObject(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      const keyPath = path ? `${path}.${key}` : key;
-      if (FORBIDDEN_KEYS.has(key)) return keyPath;
-      const found = findForbiddenKey(item, keyPath);
-      if (found) return found;
+  }
+}
+
+/**
+ * Finds a forbidden key, or a nesting deeper than MAX_BODY_DEPTH, as a sentence. Depth-first without recursion:
+ * the stack holds the containers being walked (at most MAX_BODY_DEPTH), so a body nested thousands of levels
+ * deep is an answer, not a RangeError.
+ */
+function findBodyProblem(body: object): string | undefined {
+  const walking = [childrenOf(body, '')];
+  while (walking.length > 0) {
+    const next = walking[walking.length - 1].next();
+    if (next.done) {
+      walking.pop();
+      continue;
     }
+    const { value, path, key } = next.value;
+    if (key !== undefined && FORBIDDEN_KEYS.has(key)) return `Field '${path}' is not allowed.`;
+    if (typeof value !== 'object' || value === null) continue;
+    if (walking.length === MAX_BODY_DEPTH) {
+      return `The request body nests deeper than ${MAX_BODY_DEPTH} levels.`;
+    }
+    walking.push(childrenOf(value, path));
   }
   return undefined;
 }
@@ -51,8 +78,8 @@ export async function parseBody<T extends object>(
 ): Promise<T> {
   const input = body === undefined ? {} : body; // no body at all means an empty object
   if (!isPlainObject(input)) throw new InvalidRequestError(`${capitalized(subject)} must be a JSON object.`);
-  const forbidden = findForbiddenKey(input, '');
-  if (forbidden) throw new InvalidRequestError(`Field '${forbidden}' is not allowed.`);
+  const problem = findBodyProblem(input);
+  if (problem) throw new InvalidRequestError(problem);
   if (!type) {
     const unknown = Object.keys(input);
     if (unknown.length === 0) return {} as T;

@@ -101,3 +101,49 @@ describe('AppConfig: DATABASE_URL and SHUTDOWN_GRACE_MS', () => {
     expect(() => new AppConfig({ SHUTDOWN_GRACE_MS: value })).toThrow(/^Invalid SHUTDOWN_GRACE_MS/);
   });
 });
+
+describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {
+  it('has bounded defaults and no extra origin', () => {
+    expect(new AppConfig({}).http).toEqual({
+      headersTimeoutSeconds: 10,
+      requestTimeoutSeconds: 30,
+      maxConnections: 1000,
+      allowedOrigins: new Set(),
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = new AppConfig({
+      HEADERS_TIMEOUT_SECONDS: '5',
+      REQUEST_TIMEOUT_SECONDS: '5',
+      MAX_CONNECTIONS: '64',
+      ALLOWED_ORIGINS: 'https://console.example.com, http://10.0.0.7:8080,http://[::1]:3000',
+    });
+    expect(config.http).toEqual({
+      headersTimeoutSeconds: 5,
+      requestTimeoutSeconds: 5,
+      maxConnections: 64,
+      allowedOrigins: new Set(['https://console.example.com', 'http://10.0.0.7:8080', 'http://[::1]:3000']),
+    });
+  });
+
+  it.each([
+    ['HEADERS_TIMEOUT_SECONDS', '0', /^Invalid HEADERS_TIMEOUT_SECONDS/],
+    ['HEADERS_TIMEOUT_SECONDS', '1.5', /^Invalid HEADERS_TIMEOUT_SECONDS/],
+    ['REQUEST_TIMEOUT_SECONDS', '5', /^Invalid REQUEST_TIMEOUT_SECONDS: 5 is shorter than HEADERS_TIMEOUT/],
+    ['REQUEST_TIMEOUT_SECONDS', '3601', /^Invalid REQUEST_TIMEOUT_SECONDS/],
+    ['MAX_CONNECTIONS', '0', /^Invalid MAX_CONNECTIONS/],
+    ['MAX_CONNECTIONS', 'many', /^Invalid MAX_CONNECTIONS/],
+    ['ALLOWED_ORIGINS', 'console.example.com', /^Invalid ALLOWED_ORIGINS: 'console.example.com'/],
+    ['ALLOWED_ORIGINS', 'https://console.example.com/', /^Invalid ALLOWED_ORIGINS/],
+    ['ALLOWED_ORIGINS', 'https://console.example.com/app', /^Invalid ALLOWED_ORIGINS/],
+    ['ALLOWED_ORIGINS', 'https://Console.example.com', /^Invalid ALLOWED_ORIGINS/],
+    ['ALLOWED_ORIGINS', 'https://console.example.com:443', /^Invalid ALLOWED_ORIGINS/],
+    ['ALLOWED_ORIGINS', 'ftp://files.example.com', /^Invalid ALLOWED_ORIGINS/],
+    ['ALLOWED_ORIGINS', 'null', /^Invalid ALLOWED_ORIGINS: 'null'/],
+    ['ALLOWED_ORIGINS', 'https://a.example,,https://b.example', /^Invalid ALLOWED_ORIGINS: ''/],
+    ['ALLOWED_ORIGINS', '*', /^Invalid ALLOWED_ORIGINS: '\*'/],
+  ])('refuses %s=%s naming the variable', (name, value, message) => {
+    expect(() => new AppConfig({ HEADERS_TIMEOUT_SECONDS: '10', [name]: value })).toThrow(message);
+  });
+});

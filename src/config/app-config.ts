@@ -18,6 +18,18 @@ export type DatabaseConfig =
 /** The file used when DATABASE_URL is unset, relative to the working directory. */
 export const DEFAULT_SQLITE_FILE = 'data/cluster-actions.db';
 
+/** What a client may hold of the HTTP server, and whose pages may send it state-changing requests. */
+export interface HttpSettings {
+  /** How long a client may take to send a request's headers. */
+  readonly headersTimeoutSeconds: number;
+  /** How long a client may take to send a whole request, headers and body. */
+  readonly requestTimeoutSeconds: number;
+  /** Open connections beyond this are closed as soon as they are accepted. */
+  readonly maxConnections: number;
+  /** Origins (`https://host[:port]`) besides the service's own whose pages may send state-changing requests. */
+  readonly allowedOrigins: ReadonlySet<string>;
+}
+
 /** A bad environment variable: start-up stops with this message. */
 export class ConfigError extends StartupError {
   constructor(variable: string, problem: string) {
@@ -49,6 +61,7 @@ export class AppConfig {
   readonly loginThrottleSeconds: number;
   /** How long a graceful stop waits for running actions to reach a safe point before recording them aborted. */
   readonly shutdownGraceMs: number;
+  readonly http: HttpSettings;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -64,6 +77,7 @@ export class AppConfig {
     this.maxConcurrentRuns = integer(env, 'MAX_CONCURRENT_RUNS', 8, 1, 1000);
     this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
     this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);
+    this.http = httpSettings(env);
   }
 }
 
@@ -162,4 +176,44 @@ function clusterNodes(env: Readonly<Record<string, string | undefined>>): Initia
     throw new ConfigError('CLUSTER_NODES', 'at least one node must be active to be the master.');
   }
   return nodes;
+}
+
+function httpSettings(env: Readonly<Record<string, string | undefined>>): HttpSettings {
+  const headersTimeoutSeconds = integer(env, 'HEADERS_TIMEOUT_SECONDS', 10, 1, 10 * 60);
+  const requestTimeoutSeconds = integer(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 60 * 60);
+  if (requestTimeoutSeconds < headersTimeoutSeconds) {
+    throw new ConfigError(
+      'REQUEST_TIMEOUT_SECONDS',
+      `${requestTimeoutSeconds} is shorter than HEADERS_TIMEOUT_SECONDS (${headersTimeoutSeconds}).`,
+    );
+  }
+  return {
+    headersTimeoutSeconds,
+    requestTimeoutSeconds,
+    maxConnections: integer(env, 'MAX_CONNECTIONS', 1000, 1, 1_000_000),
+    allowedOrigins: allowedOrigins(env),
+  };
+}
+
+/** Each entry exactly as a browser sends it in `Origin`: scheme, host and port only, lower case. */
+function allowedOrigins(env: Readonly<Record<string, string | undefined>>): ReadonlySet<string> {
+  const raw = value(env, 'ALLOWED_ORIGINS');
+  if (raw === undefined) return new Set();
+  return new Set(
+    raw.split(',').map((entry) => {
+      const origin = entry.trim();
+      if (
+        !URL.canParse(origin) ||
+        !/^https?:$/.test(new URL(origin).protocol) ||
+        new URL(origin).origin !== origin
+      ) {
+        throw new ConfigError(
+          'ALLOWED_ORIGINS',
+          `'${origin}' is not an origin as browsers send it, e.g. 'https://console.example.com:8443' ` +
+            `(http or https, lower case, no path or trailing slash).`,
+        );
+      }
+      return origin;
+    }),
+  );
 }

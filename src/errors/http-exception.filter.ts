@@ -6,7 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError, type DomainErrorKind } from './domain-error.js';
 import type { ErrorBody } from './error-body.js';
 
@@ -40,6 +40,13 @@ function statusOf(kind: DomainErrorKind): number {
 /** Framework and body-parser errors that a client can cause, by status, in our words. */
 const CLIENT_ERRORS: Readonly<Record<number, ErrorBody>> = {
   400: { error_code: 'invalid_request', description: 'The request is malformed.' },
+  // The framework refuses with 403 only in its cross-site request check (enableCsrfProtection); our guards throw
+  // domain errors.
+  403: {
+    error_code: 'cross_site_request',
+    description:
+      'A request that changes state cannot come from a page of another site (see ALLOWED_ORIGINS).',
+  },
   404: { error_code: 'not_found', description: 'No such route.' },
   413: { error_code: 'payload_too_large', description: 'The request body is larger than 1 MB.' },
   415: { error_code: 'unsupported_media_type', description: 'The request body must be JSON.' },
@@ -90,6 +97,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    // Refused before its body was read (a 401, a 403, a 413 on the declared length) while the body is still on its
+    // way: close instead of reading it to keep the connection.
+    if (!host.getArgByIndex<Request>(0).complete) response.setHeader('Connection', 'close');
     if (status === (HttpStatus.UNAUTHORIZED as number)) response.setHeader('WWW-Authenticate', REALM);
     if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
       response.setHeader('Retry-After', String(error.retryAfterSeconds));

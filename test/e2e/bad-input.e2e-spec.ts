@@ -19,6 +19,8 @@ interface Case {
   readonly path: string;
   readonly headers?: readonly Header[];
   readonly body?: string | Buffer;
+  /** The request's bytes as they are, for what httpBytes would correct (no Host, a false Content-Length). */
+  readonly raw?: string;
   /** The exact status, when one is owed. Otherwise any 4xx. */
   readonly status?: number;
   readonly code?: string;
@@ -43,6 +45,13 @@ const post = (
 const invalidJson = (label: string, body: string | Buffer): Case => post(label, body, 400, 'invalid_request');
 const invalidParams = (label: string, value: unknown): Case =>
   post(label, JSON.stringify(value), 400, 'invalid_request');
+
+const nested = (open: string, close: string, levels: number, inner = '1'): string =>
+  open.repeat(levels) + inner + close.repeat(levels);
+const rawPost = (path: string, headers: readonly Header[], contentLength: number, body: string): string =>
+  [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers.map(([n, v]) => `${n}: ${v}`)]
+    .concat([`Content-Length: ${contentLength}`, '', body])
+    .join('\r\n');
 
 const CASES: readonly Case[] = [
   // Malformed and truncated JSON.
@@ -143,6 +152,28 @@ const CASES: readonly Case[] = [
   invalidParams('constructor key', { node_uid: '2', constructor: { prototype: { x: 1 } } }),
   invalidParams('prototype key', { node_uid: '2', prototype: {} }),
   invalidParams('nested __proto__', JSON.parse('{"node_uid": "2", "x": {"__proto__": {"y": 1}}}')),
+  // Deep nesting: a bounded answer, not a stack overflow.
+  invalidJson('5000 nested arrays', `{"node_uid":${nested('[', ']', 5000, '')}}`),
+  invalidJson('5000 nested objects', nested('{"a":', '}', 5000)),
+  invalidJson('33 nested objects', nested('{"a":', '}', 33)),
+  {
+    label: 'POST a user nested 5000 deep',
+    method: 'POST',
+    path: '/v1/users',
+    headers: [ADMIN, JSON_TYPE],
+    body: nested('{"email":', '}', 5000),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    label: 'PUT a user nested 5000 deep',
+    method: 'PUT',
+    path: '/v1/users/1',
+    headers: [ADMIN, JSON_TYPE],
+    body: `{"name":${nested('[', ']', 5000, '')}}`,
+    status: 400,
+    code: 'invalid_request',
+  },
   // Long, odd or percent-encoded action names and uids.
   {
     label: 'POST a 2000-char action name',
@@ -380,6 +411,66 @@ const CASES: readonly Case[] = [
     status: 431,
     code: 'headers_too_large',
   },
+  // Protocol: requests Node or the framework refuses, still in the standard body.
+  {
+    label: 'HTTP/1.1 without Host',
+    method: 'GET',
+    path: '/v1/nodes',
+    raw: 'GET /v1/nodes HTTP/1.1\r\nConnection: close\r\n\r\n',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    label: 'an Expect other than 100-continue',
+    method: 'POST',
+    path: ACTION,
+    headers: [ADMIN, JSON_TYPE, ['Expect', '200-ok']],
+    body: '{"node_uid":"2"}',
+    status: 417,
+    code: 'expectation_failed',
+  },
+  {
+    label: 'a declared 5 MB body that never comes',
+    method: 'POST',
+    path: ACTION,
+    raw: rawPost(ACTION, [ADMIN, JSON_TYPE], 5_000_000, '{"node_uid":'),
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    label: 'a cross-site POST (Origin)',
+    method: 'POST',
+    path: ACTION,
+    headers: [ADMIN, ['Content-Type', 'text/plain'], ['Origin', 'http://evil.example']],
+    body: '{"node_uid":"2"}',
+    status: 403,
+    code: 'cross_site_request',
+  },
+  {
+    label: 'a cross-site DELETE (Sec-Fetch-Site)',
+    method: 'DELETE',
+    path: ACTION,
+    headers: [ADMIN, ['Sec-Fetch-Site', 'cross-site']],
+    status: 403,
+    code: 'cross_site_request',
+  },
+  {
+    label: 'malformed JSON without credentials',
+    method: 'POST',
+    path: ACTION,
+    headers: [JSON_TYPE],
+    body: '{oops',
+    status: 401,
+    code: 'unauthorized',
+  },
+  {
+    label: 'a declared 5 MB body without credentials',
+    method: 'POST',
+    path: ACTION,
+    raw: rawPost(ACTION, [JSON_TYPE], 5_000_000, '{'),
+    status: 401,
+    code: 'unauthorized',
+  },
   // Methods a route does not allow.
   {
     label: 'PUT an action',
@@ -521,7 +612,7 @@ describe('bad-input corpus', () => {
     '%s: a 4xx with the standard body, state unchanged',
     async (_label, c) => {
       const before = await snapshot();
-      const response = await rawRequest(port, httpBytes(c.method, c.path, c.headers, c.body));
+      const response = await rawRequest(port, c.raw ?? httpBytes(c.method, c.path, c.headers, c.body));
       expect(response.status).toBeGreaterThanOrEqual(400);
       expect(response.status).toBeLessThan(500);
       if (c.status) expect(response.status).toBe(c.status);

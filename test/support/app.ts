@@ -59,7 +59,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     bodyParser: false,
     logger: logLevelsUpTo(config.logLevel),
   });
-  configureApp(app);
+  configureApp(app, config);
   await app.listen(0, '127.0.0.1');
   const http = request.agent(app.getHttpServer());
   let users = 0;
