@@ -23,11 +23,6 @@ describe('faults in the store', () => {
 
   afterEach(() => t.close());
 
-  const INTERNAL_ERROR = {
-    error_code: 'internal_error',
-    description: 'The service failed to handle the request.',
-  };
-
   it('rides out a few failed writes: each is tried again and the run completes with every step recorded', async () => {
     await t.http
       .post(PATH)
@@ -70,7 +65,10 @@ describe('faults in the store', () => {
       .get('/v1/cluster/actions')
       .auth(...t.admin)
       .expect(500);
-    expect(listing.body).toEqual(INTERNAL_ERROR);
+    expect(listing.body).toEqual({
+      error_code: 'internal_error',
+      description: 'The service failed to handle the request.',
+    });
     await t.http
       .get('/health')
       .expect(503, { error_code: 'store_unavailable', description: 'The store does not answer.' });
