@@ -1,5 +1,7 @@
 import { DomainError } from '../../src/actions/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { raceCancelWithResult, type RaceOrder } from '../support/cancel-race.js';
+import { FlakyActionsRepository } from '../support/flaky-actions.repository.js';
 import { pollAction, type ActionBody } from '../support/poll.js';
 import { TEST_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
 
@@ -8,9 +10,11 @@ const path = `/v1/cluster/actions/${TEST_ACTION}`;
 describe('cluster actions API', () => {
   let t: TestApp;
   let gate: TestGate;
+  let store: FlakyActionsRepository;
 
   beforeEach(async () => {
-    t = await createTestApp({ imports: [TestActionModule] });
+    store = new FlakyActionsRepository();
+    t = await createTestApp({ imports: [TestActionModule], actionsRepository: store });
     gate = t.app.get(TestGate);
   });
 
@@ -273,23 +277,34 @@ describe('cluster actions API', () => {
         .expect(200, { actions: [] });
     });
 
-    it('ends in exactly one terminal state when cancel races completion', async () => {
+    it('ends in exactly one terminal state when cancel races completion, whichever lands first', async () => {
+      const outcomes = new Set<string>();
       for (let round = 0; round < 20; round++) {
-        await start().expect(200);
+        const order: RaceOrder = round % 2 === 0 ? 'result first' : 'cancel first';
+        await start({ ignore_signal: true }).expect(200);
         const run = await gate.next();
-        const [cancel] = await Promise.all([deleteAction(), Promise.resolve(run.complete())]);
+        const cancel = await raceCancelWithResult(
+          { store, run, settle: () => run.complete(), resultStatus: 'completed', cancel: deleteAction },
+          order,
+        );
         expect(cancel.status).toBe(200);
-        if (cancel.body.status === 'completed') {
-          // The run finished before the cancel landed: the DELETE removed its status, as for any finished run.
-          expect(cancel.body.progress).toBe(100);
+        if (order === 'result first') {
+          // The DELETE read the run as running, but the completion was recorded first: the run is a finished
+          // run, which that DELETE removed and answers.
+          expect(cancel.body).toMatchObject({ status: 'completed', progress: 100 });
+          expect(cancel.body.cancelled_by).toBeUndefined();
           await getAction().expect(404);
-          continue;
+        } else {
+          // The cancel was recorded first: the handler's later success does not turn the run completed.
+          expect(cancel.body.status).toBe('cancelling');
+          const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
+          expect(last).toMatchObject({ status: 'cancelled', cancelled_by: t.admin[0] });
+          expect(last.progress).toBeLessThan(100);
+          await deleteAction().expect(200);
         }
-        expect(cancel.body.status).toBe('cancelling');
-        const last = (await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)!;
-        expect(last.status).toBe('cancelled');
-        await deleteAction().expect(200);
+        outcomes.add(cancel.body.status as string);
       }
+      expect([...outcomes].sort()).toEqual(['cancelling', 'completed']);
     });
   });
 });

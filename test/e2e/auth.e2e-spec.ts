@@ -1,21 +1,58 @@
-import { Permission, PERMISSION_ROLES, ROLES, type Role } from '../../src/auth/permissions.js';
+import type { Response } from 'supertest';
+import type { Role } from '../../src/auth/permissions.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { pollAction } from '../support/poll.js';
 import { discoverRoutes } from '../support/routes.js';
+import { TEST_ACTION, TEST_TIMEOUT_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
 
-/** What the notes say each route needs. A route added without a line here fails the first test. */
-const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
-  'GET /v1/cluster/actions': Permission.ViewStatusOfClusterAction,
-  'GET /v1/cluster/actions/:action': Permission.ViewStatusOfClusterAction,
-  'POST /v1/cluster/actions/:action': Permission.StartClusterAction,
-  'DELETE /v1/cluster/actions/:action': Permission.CancelClusterAction,
-  'GET /v1/nodes': Permission.ViewAllNodesInfo,
-  'GET /v1/nodes/status': Permission.ViewAllNodesInfo,
-  'GET /v1/nodes/:uid': Permission.ViewNodeInfo,
-  'GET /v1/users': Permission.ViewAllUsersInfo,
-  'GET /v1/users/:uid': Permission.ViewUserInfo,
-  'POST /v1/users': Permission.CreateNewUser,
-  'PUT /v1/users/:uid': Permission.UpdateUser,
-  'DELETE /v1/users/:uid': Permission.DeleteUser,
+/** The roles, as the notes list them. */
+const ROLES: readonly Role[] = [
+  'none',
+  'db_viewer',
+  'db_member',
+  'cluster_viewer',
+  'cluster_member',
+  'user_manager',
+  'admin',
+];
+
+const VIEWERS: readonly Role[] = [
+  'admin',
+  'cluster_member',
+  'cluster_viewer',
+  'db_member',
+  'db_viewer',
+  'user_manager',
+];
+
+/** The notes' table ("Authentication and roles"), written out: the roles that hold each permission. */
+const PERMISSION_HOLDERS: Readonly<Record<string, readonly Role[]>> = {
+  view_status_of_cluster_action: VIEWERS,
+  start_cluster_action: ['admin'],
+  cancel_cluster_action: ['admin'],
+  view_all_nodes_info: VIEWERS,
+  view_node_info: VIEWERS,
+  view_all_users_info: ['admin', 'user_manager'],
+  view_user_info: ['admin', 'user_manager'],
+  create_new_user: ['admin', 'user_manager'],
+  update_user: ['admin', 'user_manager'],
+  delete_user: ['admin', 'user_manager'],
+};
+
+/** What the README's API table says each route needs. A route added without a line here fails the first test. */
+const ROUTE_PERMISSIONS: Readonly<Record<string, string>> = {
+  'GET /v1/cluster/actions': 'view_status_of_cluster_action',
+  'GET /v1/cluster/actions/:action': 'view_status_of_cluster_action',
+  'POST /v1/cluster/actions/:action': 'start_cluster_action',
+  'DELETE /v1/cluster/actions/:action': 'cancel_cluster_action',
+  'GET /v1/nodes': 'view_all_nodes_info',
+  'GET /v1/nodes/status': 'view_all_nodes_info',
+  'GET /v1/nodes/:uid': 'view_node_info',
+  'GET /v1/users': 'view_all_users_info',
+  'GET /v1/users/:uid': 'view_user_info',
+  'POST /v1/users': 'create_new_user',
+  'PUT /v1/users/:uid': 'update_user',
+  'DELETE /v1/users/:uid': 'delete_user',
 };
 
 /** The only routes open without credentials. */
@@ -29,21 +66,33 @@ const UNAUTHORIZED = {
 describe('authentication and the role matrix', () => {
   let t: TestApp;
   const credentials = new Map<Role, readonly [string, string]>();
-  /** The user the users routes act on, so that the matrix never deletes a user it logs in with. */
+  /** The user the users routes read and change: role `none`, so that only the permission decides. */
   let victimUid: number;
   let created = 0;
 
-  beforeAll(async () => {
-    t = await createTestApp();
-    for (const role of ROLES) credentials.set(role, await t.userWithRole(role));
-    const victim = await t.userWithRole('db_viewer');
+  const uidOf = async (email: string): Promise<number> => {
     const users = await t.http
       .get('/v1/users')
       .auth(...t.admin)
       .expect(200);
-    victimUid = (users.body as { uid: number; email: string }[]).find(
-      (user) => user.email === victim[0],
-    )!.uid;
+    return (users.body as { uid: number; email: string }[]).find((user) => user.email === email)!.uid;
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp({ imports: [TestActionModule] });
+    for (const role of ROLES) credentials.set(role, await t.userWithRole(role));
+    victimUid = await uidOf((await t.userWithRole('none'))[0]);
+    // The action routes' targets: a run kept running to read, and a finished one (timed out) to remove.
+    await t.http
+      .post(`/v1/cluster/actions/${TEST_ACTION}`)
+      .auth(...t.admin)
+      .expect(200);
+    await t.app.get(TestGate).next();
+    await t.http
+      .post(`/v1/cluster/actions/${TEST_TIMEOUT_ACTION}`)
+      .auth(...t.admin)
+      .expect(200);
+    await pollAction(t.http, t.admin, TEST_TIMEOUT_ACTION);
   });
 
   afterAll(() => t.close());
@@ -61,30 +110,87 @@ describe('authentication and the role matrix', () => {
     expect(routes.filter((route) => route.isPublic).map((route) => route.route)).toEqual(PUBLIC_ROUTES);
   });
 
-  const BODIES: Readonly<Record<string, () => object>> = {
-    'POST /v1/cluster/actions/:action': () => ({ node_uid: '1' }),
-    'POST /v1/users': () => ({ email: `new-${++created}@test.local`, password: 'long-enough', role: 'none' }),
-    'PUT /v1/users/:uid': () => ({ name: 'Renamed' }),
+  interface RouteCall {
+    readonly url: string;
+    readonly body?: object;
+    /** What an allowed call answers, beyond its status 200. */
+    readonly answer: object;
+  }
+
+  /** A call of each route that succeeds when allowed; each call that can change something gets its own target. */
+  const CALLS: Readonly<Record<string, () => RouteCall | Promise<RouteCall>>> = {
+    'GET /v1/cluster/actions': () => ({
+      url: '/v1/cluster/actions',
+      answer: { actions: expect.arrayContaining([expect.objectContaining({ name: TEST_ACTION })]) },
+    }),
+    'GET /v1/cluster/actions/:action': () => ({
+      url: `/v1/cluster/actions/${TEST_ACTION}`,
+      answer: { name: TEST_ACTION, status: 'running' },
+    }),
+    // Node 1 is the master already: the run completes at once as a no-op.
+    'POST /v1/cluster/actions/:action': () => ({
+      url: '/v1/cluster/actions/change_master',
+      body: { node_uid: '1' },
+      answer: { name: 'change_master', status: 'queued', node_uid: '1' },
+    }),
+    'DELETE /v1/cluster/actions/:action': () => ({
+      url: `/v1/cluster/actions/${TEST_TIMEOUT_ACTION}`,
+      answer: { name: TEST_TIMEOUT_ACTION, status: 'failed', error_code: 'timeout' },
+    }),
+    'GET /v1/nodes': () => ({
+      url: '/v1/nodes',
+      answer: expect.arrayContaining([expect.objectContaining({ uid: 1 })]),
+    }),
+    'GET /v1/nodes/status': () => ({
+      url: '/v1/nodes/status',
+      answer: { '1': { role: 'master', node_status: 'active' } },
+    }),
+    'GET /v1/nodes/:uid': () => ({ url: '/v1/nodes/1', answer: { uid: 1, status: 'active' } }),
+    'GET /v1/users': () => ({
+      url: '/v1/users',
+      answer: expect.arrayContaining([expect.objectContaining({ uid: victimUid })]),
+    }),
+    'GET /v1/users/:uid': () => ({ url: `/v1/users/${victimUid}`, answer: { uid: victimUid } }),
+    'POST /v1/users': () => {
+      const email = `new-${++created}@test.local`;
+      return {
+        url: '/v1/users',
+        body: { email, password: 'long-enough', role: 'none' },
+        answer: { email, role: 'none' },
+      };
+    },
+    'PUT /v1/users/:uid': () => ({
+      url: `/v1/users/${victimUid}`,
+      body: { name: 'Renamed' },
+      answer: { uid: victimUid, name: 'Renamed' },
+    }),
+    'DELETE /v1/users/:uid': async () => {
+      const uid = await uidOf((await t.userWithRole('none'))[0]);
+      return { url: `/v1/users/${uid}`, answer: { uid } };
+    },
   };
 
-  function send(route: string, auth?: readonly [string, string]) {
-    const [method, template] = route.split(' ') as [string, string];
-    const uid = template.startsWith('/v1/users') ? String(victimUid) : '1';
-    const url = template.replace(':action', 'change_master').replace(':uid', uid);
-    const request = t.http[method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](url);
+  /** Sends `route`'s call; returns the response and what the call answers when allowed. */
+  async function send(
+    route: string,
+    auth?: readonly [string, string],
+  ): Promise<{ response: Response; answer: object }> {
+    const method = route.split(' ')[0].toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+    const call = await CALLS[route]();
+    const request = t.http[method](call.url);
     if (auth) request.auth(...auth);
-    const body = BODIES[route];
-    return body ? request.send(body()) : request;
+    return { response: await (call.body ? request.send(call.body) : request), answer: call.answer };
   }
 
   const matrix = Object.entries(ROUTE_PERMISSIONS).flatMap(([route, permission]) =>
-    ROLES.map((role) => [route, role, PERMISSION_ROLES[permission].includes(role)] as const),
+    ROLES.map((role) => [route, role, PERMISSION_HOLDERS[permission].includes(role)] as const),
   );
 
   it.each(matrix)('%s as %s: allowed=%s', async (route, role, allowed) => {
-    const response = await send(route, credentials.get(role));
+    const { response, answer } = await send(route, credentials.get(role));
     if (allowed) {
-      expect([401, 403]).not.toContain(response.status);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject(answer);
     } else {
       expect(response.status).toBe(403);
       expect(response.body).toEqual({
@@ -97,7 +203,7 @@ describe('authentication and the role matrix', () => {
   it.each(Object.keys(ROUTE_PERMISSIONS))(
     '%s without credentials is 401 with a Basic challenge',
     async (route) => {
-      const response = await send(route);
+      const { response } = await send(route);
       expect(response.status).toBe(401);
       expect(response.body).toEqual(UNAUTHORIZED);
       expect(response.headers['www-authenticate']).toMatch(/^Basic realm="/);

@@ -1,4 +1,5 @@
 import { createTestApp, type TestApp } from '../support/app.js';
+import { drainMicrotasks } from '../support/cancel-race.js';
 import { FlakyActionsRepository } from '../support/flaky-actions.repository.js';
 import { pollAction } from '../support/poll.js';
 import { TEST_ACTION, TEST_TIMEOUT_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
@@ -68,18 +69,22 @@ describe('cancel at each lifecycle stage', () => {
   });
 
   it('starting: DELETE ends it cancelled before its handler runs', async () => {
-    const release = store.holdWritesTo('running');
+    // The run stays `starting` while its write to `running` is held.
+    const toRunning = store.holdWritesTo('running');
     await start(TEST_ACTION);
-    await pollAction(t.http, t.admin, TEST_ACTION, (run) => run.status === 'starting');
+    await toRunning.reached;
+    const read = store.nextRead(TEST_ACTION);
     const cancel = t.http
       .delete(path(TEST_ACTION))
       .auth(...t.admin)
       .then((response) => response);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    release();
+    // The DELETE read the run as starting; once its continuation has run, its cancel waits in the run's session.
+    await read;
+    await drainMicrotasks();
+    toRunning.release();
     const response = await cancel;
     expect(response.status).toBe(200);
-    expect(['cancelling', 'cancelled']).toContain(response.body.status);
+    expect(response.body.status).toBe('cancelling');
     expect((await pollAction(t.http, t.admin, TEST_ACTION)).at(-1)).toMatchObject({ status: 'cancelled' });
     await expect(gate.next(300)).rejects.toThrow('No run entered');
   });

@@ -6,11 +6,11 @@ import { reachable } from '../support/poll.js';
 import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
 
 /**
- * Model-based test: random sequences of starts (valid and invalid), cancels, reads, progress reports,
- * completions, failures, hangs and change_master runs against the real app over HTTP, each checked against a
- * small reference model. After every command: the response codes the model predicts, one run per action name,
- * only legal transitions, progress that never decreases and is 100 exactly when completed, terminal states
- * that never change, exactly one master.
+ * Model-based test: random sequences of starts (valid and invalid, several at once), cancels, reads, progress
+ * reports, completions, failures, hangs and change_master runs against the real app over HTTP, each checked
+ * against a small reference model. After every command: the response codes the model predicts (of parallel
+ * starts on an idle action exactly one 200, the others 409), only legal transitions, progress that never
+ * decreases and is 100 exactly when completed, terminal states that never change, exactly one master.
  */
 
 const PATH = `/v1/cluster/actions/${TEST_ACTION}`;
@@ -73,12 +73,6 @@ async function settle(
 }
 
 async function checkInvariants(real: Real, model: Model): Promise<void> {
-  const list = await real.http
-    .get('/v1/cluster/actions')
-    .auth(...real.auth)
-    .expect(200);
-  const names = (list.body.actions as { name: string }[]).map((action) => action.name);
-  expect(new Set(names).size).toBe(names.length);
   const status = await real.http
     .get('/v1/nodes/status')
     .auth(...real.auth)
@@ -94,30 +88,46 @@ async function checkInvariants(real: Real, model: Model): Promise<void> {
 
 type Command = fc.AsyncCommand<Model, Real>;
 
+/** `count` identical starts sent in parallel: the one-instance rule is where concurrent starts meet. */
 class Start implements Command {
   constructor(
     readonly valid: boolean,
     readonly ignoresSignal: boolean,
+    readonly count: number,
   ) {}
   check = () => true;
   async run(model: Model, real: Real): Promise<void> {
     const body = this.valid ? { ignore_signal: this.ignoresSignal } : { ignore_signal: 'yes' };
-    const response = await real.http
-      .post(PATH)
-      .auth(...real.auth)
-      .send(body);
-    if (!this.valid) expect(response.status).toBe(400);
-    else if (isActive(model)) expect(response.status).toBe(409);
+    const responses = await Promise.all(
+      Array.from({ length: this.count }, () =>
+        real.http
+          .post(PATH)
+          .auth(...real.auth)
+          .send(body),
+      ),
+    );
+    const codes = responses.map((response) => response.status).sort();
+    if (!this.valid) expect(codes).toEqual(Array.from({ length: this.count }, () => 400));
+    else if (isActive(model)) expect(codes).toEqual(Array.from({ length: this.count }, () => 409));
     else {
-      expect(response.status).toBe(200);
-      observe(real, response.body as ActionBody);
+      expect(codes).toEqual([200, ...Array.from({ length: this.count - 1 }, () => 409)]);
+      const started = responses.find((response) => response.status === 200)!.body as ActionBody;
+      observe(real, started);
       real.gated = await real.gate.next();
       model.run = { status: 'running', progress: 0, ignoresSignal: this.ignoresSignal };
-      await settle(real, (run) => run?.status === 'running');
+      const running = await settle(real, (run) => run?.status === 'running');
+      expect(running?.action_uid).toBe(started.action_uid);
+    }
+    for (const refused of responses.filter((response) => response.status === 409)) {
+      expect(refused.body).toEqual({
+        error_code: 'action_in_progress',
+        description: `A run of action "${TEST_ACTION}" is already in progress.`,
+      });
     }
     await checkInvariants(real, model);
   }
-  toString = () => `Start(${this.valid ? (this.ignoresSignal ? 'ignoring signal' : 'valid') : 'invalid'})`;
+  toString = () =>
+    `Start(${this.valid ? (this.ignoresSignal ? 'ignoring signal' : 'valid') : 'invalid'} x${this.count})`;
 }
 
 class Cancel implements Command {
@@ -202,7 +212,9 @@ class ChangeMaster implements Command {
 }
 
 const commands = [
-  fc.tuple(fc.boolean(), fc.boolean()).map(([valid, ignoresSignal]) => new Start(valid, ignoresSignal)),
+  fc
+    .tuple(fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 5 }))
+    .map(([valid, ignoresSignal, count]) => new Start(valid, ignoresSignal, count)),
   fc.constant(new Cancel()),
   fc.integer({ min: 0, max: 100 }).map((percent) => new Progress(percent)),
   fc.constantFrom('complete' as const, 'fail' as const).map((outcome) => new Finish(outcome)),
@@ -229,15 +241,22 @@ describe('lifecycle model', () => {
       fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (sequence) => {
         const real: Real = { http: t.http, auth: t.admin, gate, history: new Map() };
         const model: Model = { master };
-        try {
-          await fc.asyncModelRun(() => ({ model, real }), sequence);
-        } finally {
-          // Leave nothing running for the next sequence.
-          real.gated?.complete();
+        // Leaves nothing running for the next sequence.
+        const leaveIdle = async () => {
+          master = model.master;
+          // Runs the test did not expect to start (a broken one-instance rule) are ended too.
+          for (const run of [real.gated, ...gate.takeEntered()]) run?.complete();
           await settle(real, (run) => run === undefined || isTerminal(run.status));
           await t.http.delete(PATH).auth(...t.admin);
-          master = model.master;
+        };
+        try {
+          await fc.asyncModelRun(() => ({ model, real }), sequence);
+        } catch (error) {
+          // Report the sequence's own failure, not a clean-up that its broken state made fail too.
+          await leaveIdle().catch(() => undefined);
+          throw error;
         }
+        await leaveIdle();
       }),
       { numRuns: 300, verbose: 1 },
     );

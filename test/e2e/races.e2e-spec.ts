@@ -1,5 +1,7 @@
-import { isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
+import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { raceCancelWithResult, type RaceOrder } from '../support/cancel-race.js';
+import { FlakyActionsRepository } from '../support/flaky-actions.repository.js';
 import { pollAction } from '../support/poll.js';
 import { TEST_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
 
@@ -10,9 +12,11 @@ const ROUNDS = 40;
 describe('races', () => {
   let t: TestApp;
   let gate: TestGate;
+  let store: FlakyActionsRepository;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [TestActionModule] });
+    store = new FlakyActionsRepository();
+    t = await createTestApp({ imports: [TestActionModule], actionsRepository: store });
     gate = t.app.get(TestGate);
   });
 
@@ -93,27 +97,37 @@ describe('races', () => {
     }
   });
 
-  it('a failure racing a cancel ends either failed or cancelled, never both', async () => {
+  it('a failure racing a cancel ends either failed or cancelled, never both, whichever lands first', async () => {
     const outcomes = new Set<ActionStatus>();
     for (let round = 0; round < ROUNDS; round++) {
+      const order: RaceOrder = round % 2 === 0 ? 'result first' : 'cancel first';
       await start({ ignore_signal: true }).expect(200);
       const run = await gate.next();
-      const [response] = await Promise.all([cancel(), Promise.resolve(run.fail(new Error('boom')))]);
+      const response = await raceCancelWithResult(
+        { store, run, settle: () => run.fail(new Error('boom')), resultStatus: 'failed', cancel },
+        order,
+      );
       expect(response.status).toBe(200);
-      if (isTerminal(response.body.status as ActionStatus)) {
-        // The failure landed first; the DELETE removed the finished run.
-        expect(response.body.status).toBe('failed');
-        outcomes.add('failed');
+      const last = order === 'result first' ? response.body : await finished();
+      if (order === 'result first') {
+        // The failure was recorded first; the DELETE, which had read the run as running, removed the finished run.
+        expect(response.body).toMatchObject({
+          status: 'failed',
+          error_code: 'internal_error',
+          error_message: 'boom',
+        });
         await t.http
           .get(PATH)
           .auth(...t.admin)
           .expect(404);
       } else {
-        const last = await finished();
-        expect(last.status).toBe('cancelled');
-        outcomes.add('cancelled');
+        // The cancel was recorded first: the failure that follows does not turn the run failed.
+        expect(response.body.status).toBe('cancelling');
+        expect(last).toMatchObject({ status: 'cancelled', cancelled_by: t.admin[0] });
+        expect(last.error_code).toBeUndefined();
       }
+      outcomes.add(last.status as ActionStatus);
     }
-    expect(outcomes.size).toBeGreaterThan(0);
+    expect([...outcomes].sort()).toEqual(['cancelled', 'failed']);
   });
 });

@@ -67,6 +67,11 @@ export class TestGate {
     return run.done;
   }
 
+  /** Takes every run that entered the handler and was not taken yet. */
+  takeEntered(): GatedRun[] {
+    return this.entered.splice(0);
+  }
+
   /** The next run to enter the handler (waits for it). */
   next(timeoutMs = 5000): Promise<GatedRun> {
     const ready = this.entered.shift();
