@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
@@ -14,6 +15,24 @@ const RUNNING_CHECKS = Math.min(4, Math.max(1, availableParallelism() - 1));
 const WAITING_CHECKS = 16;
 /** Checks in flight (running or waiting) per client address and per user: no one fills the running slots. */
 const CHECKS_PER_CLIENT_OR_USER = 2;
+
+/**
+ * The client an address stands for. An IPv6 host is given a whole /64 and can send from any address in it, so
+ * the /64 counts as one client (otherwise each guess could come from a new address); an IPv4-mapped address is
+ * its IPv4 address.
+ */
+export function throttledClient(address: string): string {
+  const ip = address.split('%')[0]; // without a link-local zone
+  if (!isIPv6(ip)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1];
+  // WHATWG URL writes IPv6 canonically (hex groups only, the longest zero run as '::'): simple to expand.
+  const [head, tail] = new URL(`http://[${ip}]`).hostname.slice(1, -1).split('::');
+  const groups = (part = '') => (part ? part.split(':') : []);
+  const zeros = 8 - groups(head).length - groups(tail).length;
+  const all = [...groups(head), ...Array<string>(tail === undefined ? 0 : zeros).fill('0'), ...groups(tail)];
+  return `${all.slice(0, 4).join(':')}::/64`;
+}
 
 /**
  * Admission of password checks, so that a flood of bad logins cannot starve real users: at most
@@ -82,10 +101,11 @@ export class LoginThrottle {
    * failure. Refuses with TooManyLoginFailuresError or LoginChecksBusyError without running it.
    */
   async attempt<T>(
-    address: string,
+    clientAddress: string,
     user: string,
     check: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
+    const address = throttledClient(clientAddress);
     const userKey = this.userKey(address, user);
     await this.consume(address, userKey);
     let release: () => void;
@@ -108,7 +128,8 @@ export class LoginThrottle {
    * Refuses with 429 a client that has used up its failures, even when it sends a credential already known to
    * be right: otherwise a throttled guesser would still learn which guess is right from a cached credential.
    */
-  async assertOpen(address: string, user: string): Promise<void> {
+  async assertOpen(clientAddress: string, user: string): Promise<void> {
+    const address = throttledClient(clientAddress);
     const [byUser, byAddress] = await Promise.all([
       this.perUserAndAddress.get(this.userKey(address, user)),
       this.perAddress.get(address),
