@@ -160,8 +160,11 @@ export class LoginThrottle {
     await Promise.all([this.perUserAndAddress.reward(userKey), this.perAddress.reward(address)]);
   }
 
+  /**
+   * The 429 for limiters that refused, waiting for the last of them. A limiter refuses with its state; anything
+   * else it rejects with is a fault, thrown as it is.
+   */
   private refusal(...states: unknown[]): TooManyLoginFailuresError {
-    // The memory limiter refuses with its state; anything else is a fault, not a refusal.
     const waits = states.map((state) => {
       if (!(state instanceof RateLimiterRes)) throw state;
       return state.msBeforeNext;
