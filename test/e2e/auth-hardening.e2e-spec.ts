@@ -76,8 +76,9 @@ describe('authentication under hostile clients', () => {
     const [email, password] = await t.userWithRole('admin');
     const kdfBefore = hasher.verifications;
     const guesses = Array.from({ length: 60 }, (_, i) => from('127.0.0.3', basic(email, `guess-${i}`)));
-    // The right password, sent while the burst is still in flight, once the service has answered one guess (by
-    // then every guess has arrived: an answer takes a KDF run or a refusal).
+    // The right password, sent while the burst is still in flight, once the service has answered one guess: a
+    // refusal means the client's failures or check slots are used up; a 401 took a KDF run, time for the whole
+    // burst to arrive.
     const right = Promise.race(guesses).then(() => from('127.0.0.3', basic(email, password)));
     const answers = await Promise.all(guesses);
 
