@@ -32,3 +32,15 @@ export class TooManyLoginFailuresError extends DomainError {
     );
   }
 }
+
+/** Too many password checks in flight (from this client, for this user, or in all): refused before the KDF runs. */
+export class LoginChecksBusyError extends DomainError {
+  constructor() {
+    super(
+      'too_many_requests',
+      'login_checks_busy',
+      'Too many logins are being checked right now; try again in 1 s.',
+      1,
+    );
+  }
+}

@@ -11,12 +11,17 @@ const BASIC = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-/** HTTP Basic authentication: email and password, checked with the slow KDF once per credential. */
+/**
+ * HTTP Basic authentication: email and password, checked with the slow KDF once per credential. Every failure
+ * (malformed header aside) costs one KDF run and one throttle point, whether the user is unknown, locked or
+ * gave a wrong password, so that none can be told apart.
+ */
 @Injectable()
 export class AuthService implements OnModuleInit {
   /** Unknown users are checked against this, so that they cost the same time as known ones. */
   private decoyHash = '';
-  private readonly verifying = new Map<string, Promise<User>>();
+  /** Password checks in flight, by client address and credential: the verified user, or undefined. */
+  private readonly checking = new Map<string, Promise<User | undefined>>();
 
   constructor(
     private readonly users: UsersRepository,
@@ -34,45 +39,47 @@ export class AuthService implements OnModuleInit {
    * `address` is the client's, for brute-force throttling.
    */
   async authenticate(authorization: string | undefined, address: string): Promise<User> {
-    if (!authorization) throw new UnauthorizedError();
-    const key = this.cache.keyOf(authorization);
-    const cached = this.cache.get(key);
-    if (cached) {
-      // Re-read on every request: a new password, a lock, a demotion or a deletion applies at once.
-      const user = await this.users.findByUid(cached.uid);
-      if (user?.passwordHash === cached.passwordHash) return this.activeOnly(user);
-      this.cache.delete(key);
-    }
-    // Concurrent requests with one credential share one run of the KDF instead of queueing one each.
-    let verification = this.verifying.get(key);
-    if (!verification) {
-      verification = this.verify(authorization, key, address).finally(() => this.verifying.delete(key));
-      this.verifying.set(key, verification);
-    }
-    return this.activeOnly(await verification);
-  }
-
-  private async verify(authorization: string, key: string, address: string): Promise<User> {
     const { email, password } = this.parse(authorization);
-    await this.throttle.check(address, email);
+    // Read on every request: a new password, a lock, a demotion or a deletion applies at once.
     const user = await this.users.findByEmail(email);
-    const valid = await this.hasher.verify(password, user?.passwordHash ?? this.decoyHash);
-    if (!user || !valid) {
-      await this.throttle.failed(address, email);
-      throw new UnauthorizedError();
+    // The account as the store resolved it, so that every spelling of an email is one cache entry and one
+    // throttle counter; an unknown email is throttled under its own name.
+    const account = user ? `uid ${user.uid}` : `email ${email.toLowerCase()}`;
+    const key = this.cache.keyOf(account, password);
+    if (user?.status === 'active' && this.cache.holds(key, user.passwordHash)) {
+      await this.throttle.assertOpen(address, account);
+      return user;
     }
-    await this.throttle.succeeded(address, email);
-    this.cache.set(key, user.uid, user.passwordHash);
-    return user;
+    // Concurrent requests from one client with one credential (in any spelling) share one check: one guess.
+    const flight = `${address} ${key}`;
+    let check = this.checking.get(flight);
+    if (!check) {
+      check = this.check(address, account, user, key, password).finally(() => this.checking.delete(flight));
+      this.checking.set(flight, check);
+    }
+    const verified = await check;
+    if (!verified) throw new UnauthorizedError();
+    return verified;
   }
 
-  private activeOnly(user: User): User {
-    if (user.status !== 'active') throw new UnauthorizedError();
-    return user;
+  private check(
+    address: string,
+    account: string,
+    user: User | undefined,
+    key: string,
+    password: string,
+  ): Promise<User | undefined> {
+    return this.throttle.attempt(address, account, async () => {
+      // A locked user's right password is a failure like any other: same KDF run, not cached, still counted.
+      const right = await this.hasher.verify(password, user?.passwordHash ?? this.decoyHash);
+      if (!right || user?.status !== 'active') return undefined;
+      this.cache.set(key, user.passwordHash);
+      return user;
+    });
   }
 
-  private parse(authorization: string): { email: string; password: string } {
-    const encoded = BASIC.exec(authorization)?.[1];
+  private parse(authorization: string | undefined): { email: string; password: string } {
+    const encoded = authorization && BASIC.exec(authorization)?.[1];
     if (!encoded) throw new UnauthorizedError();
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

@@ -1,35 +1,36 @@
 import { CredentialCache } from './credential-cache.js';
 
 describe('CredentialCache', () => {
-  it('keys credentials by an HMAC, never by the header itself', () => {
+  it('keys credentials by an HMAC of account and password, never by the password itself', () => {
     const cache = new CredentialCache();
-    const header = `Basic ${Buffer.from('a@b.c:hunter22').toString('base64')}`;
-    const key = cache.keyOf(header);
-    expect(key).not.toContain(header);
-    expect(key).toBe(cache.keyOf(header));
-    expect(new CredentialCache().keyOf(header)).not.toBe(key); // per-process secret
+    const key = cache.keyOf('uid 7', 'hunter22');
+    expect(key).not.toContain('hunter22');
+    expect(key).toBe(cache.keyOf('uid 7', 'hunter22'));
+    expect(cache.keyOf('uid 8', 'hunter22')).not.toBe(key);
+    expect(cache.keyOf('uid 7', 'hunter23')).not.toBe(key);
+    expect(new CredentialCache().keyOf('uid 7', 'hunter22')).not.toBe(key); // per-process secret
   });
 
-  it('returns an entry until its TTL passes', () => {
+  it('holds an entry until its TTL passes', () => {
     const cache = new CredentialCache();
-    cache.set('k', 7, 'hash', 1_000);
-    expect(cache.get('k', 1_000 + 299_999)).toEqual({ uid: 7, passwordHash: 'hash', expiresAt: 301_000 });
-    expect(cache.get('k', 301_000)).toBeUndefined();
+    cache.set('k', 'hash', 1_000);
+    expect(cache.holds('k', 'hash', 1_000 + 299_999)).toBe(true);
+    expect(cache.holds('k', 'hash', 301_000)).toBe(false);
     expect(cache.size).toBe(0);
   });
 
-  it('forgets an entry on delete', () => {
+  it('drops an entry verified against another hash (the password changed)', () => {
     const cache = new CredentialCache();
-    cache.set('k', 7, 'hash');
-    cache.delete('k');
-    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', 'old-hash');
+    expect(cache.holds('k', 'new-hash')).toBe(false);
+    expect(cache.size).toBe(0);
   });
 
   it('stays bounded, dropping the oldest entry first', () => {
     const cache = new CredentialCache();
-    for (let i = 0; i < 10_001; i++) cache.set(`k${i}`, i, 'hash');
+    for (let i = 0; i < 10_001; i++) cache.set(`k${i}`, 'hash');
     expect(cache.size).toBe(10_000);
-    expect(cache.get('k0')).toBeUndefined();
-    expect(cache.get('k10000')).toMatchObject({ uid: 10_000 });
+    expect(cache.holds('k0', 'hash')).toBe(false);
+    expect(cache.holds('k10000', 'hash')).toBe(true);
   });
 });

@@ -5,44 +5,41 @@ const MAX_ENTRIES = 10_000;
 const TTL_MS = 5 * 60 * 1000;
 
 interface Entry {
-  readonly uid: number;
   /** The hash the credential was verified against: a new password (any replica) makes the entry stale. */
   readonly passwordHash: string;
   readonly expiresAt: number;
 }
 
 /**
- * Remembers credentials that passed the slow KDF, so that repeated requests skip it. Keys are an HMAC of the
- * Authorization header under a per-process secret: the clear password is never kept. Bounded (oldest out
- * first) and with a TTL. An entry only names the user and the hash it was checked against; the caller re-reads
- * the user on every request, so a password change, lock, demotion or deletion applies at once.
+ * Remembers credentials that passed the slow KDF, so that repeated requests skip it. Keys are an HMAC, under a
+ * per-process secret, of the account (as the store found it) and the password: the clear password is never
+ * kept, and every spelling of one credential (scheme case, spaces, base64 padding, email case) is one entry.
+ * Bounded (oldest out first) and with a TTL. An entry only holds the hash it was checked against; the caller
+ * re-reads the user on every request, so a password change, lock, demotion or deletion applies at once.
  */
 @Injectable()
 export class CredentialCache {
   private readonly secret = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
 
-  keyOf(authorization: string): string {
-    return createHmac('sha256', this.secret).update(authorization).digest('base64');
+  /** `account` names one account whatever its spelling (no control characters); `password` as sent. */
+  keyOf(account: string, password: string): string {
+    return createHmac('sha256', this.secret).update(`${account}\0${password}`).digest('base64');
   }
 
-  get(key: string, now = Date.now()): Entry | undefined {
+  /** Whether `key` was verified against `passwordHash` within the TTL; a stale entry is dropped. */
+  holds(key: string, passwordHash: string, now = Date.now()): boolean {
     const entry = this.entries.get(key);
-    if (entry && entry.expiresAt <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry;
+    if (!entry) return false;
+    if (entry.expiresAt > now && entry.passwordHash === passwordHash) return true;
+    this.entries.delete(key);
+    return false;
   }
 
-  set(key: string, uid: number, passwordHash: string, now = Date.now()): void {
+  set(key: string, passwordHash: string, now = Date.now()): void {
     this.entries.delete(key);
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { uid, passwordHash, expiresAt: now + TTL_MS });
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
+    this.entries.set(key, { passwordHash, expiresAt: now + TTL_MS });
   }
 
   get size(): number {

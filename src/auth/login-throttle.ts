@@ -1,18 +1,84 @@
 import { Injectable } from '@nestjs/common';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
-import { TooManyLoginFailuresError } from './auth.errors.js';
+import { LoginChecksBusyError, TooManyLoginFailuresError } from './auth.errors.js';
 
 /**
- * Brute-force throttling of failed logins, counted per client address and per user at that address: a guesser
- * gets 429 while other clients, and that user's correct logins from elsewhere, go on working. Successful and
- * cached logins are never counted. A window opens at an address's (or user's) first failure and lasts
- * LOGIN_THROTTLE_SECONDS. In-process counters: each replica throttles on its own.
+ * Password checks running at once: one core is left to the event loop (scrypt saturating every core starves
+ * it, and every request with it), and no more than libuv's default thread pool, where scrypt runs: beyond, checks
+ * would queue there, where an anonymous flood and a real user wait in one line.
+ */
+const RUNNING_CHECKS = Math.min(4, Math.max(1, availableParallelism() - 1));
+/** Checks that may wait for a running one to end; with RUNNING_CHECKS, bounds a wait to a few KDF runs. */
+const WAITING_CHECKS = 16;
+/** Checks in flight (running or waiting) per client address and per user: no one fills the running slots. */
+const CHECKS_PER_CLIENT_OR_USER = 2;
+
+/**
+ * The client an address stands for. An IPv6 host is given a whole /64 and can send from any address in it, so
+ * the /64 counts as one client (otherwise each guess could come from a new address); an IPv4-mapped address is
+ * its IPv4 address.
+ */
+export function throttledClient(address: string): string {
+  const ip = address.split('%')[0]; // without a link-local zone
+  if (!isIPv6(ip)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1];
+  // WHATWG URL writes IPv6 canonically (hex groups only, the longest zero run as '::'): simple to expand.
+  const [head, tail] = new URL(`http://[${ip}]`).hostname.slice(1, -1).split('::');
+  const groups = (part = '') => (part ? part.split(':') : []);
+  const zeros = 8 - groups(head).length - groups(tail).length;
+  const all = [...groups(head), ...Array<string>(tail === undefined ? 0 : zeros).fill('0'), ...groups(tail)];
+  return `${all.slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * Admission of password checks, so that a flood of bad logins cannot starve real users: at most
+ * CHECKS_PER_CLIENT_OR_USER in flight per address and per user, RUNNING_CHECKS at once (first come, first
+ * served), WAITING_CHECKS waiting. Excess is refused at once rather than queued without bound.
+ */
+class CheckSlots {
+  private readonly inFlight = new Map<string, number>();
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /** Resolves, possibly after a short wait, to the function that frees the slot; or LoginChecksBusyError. */
+  async acquire(keys: readonly string[]): Promise<() => void> {
+    const full = this.running >= RUNNING_CHECKS && this.waiting.length >= WAITING_CHECKS;
+    if (full || keys.some((key) => (this.inFlight.get(key) ?? 0) >= CHECKS_PER_CLIENT_OR_USER)) {
+      throw new LoginChecksBusyError();
+    }
+    for (const key of keys) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
+    if (this.running < RUNNING_CHECKS) this.running++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return () => {
+      for (const key of keys) {
+        const left = this.inFlight.get(key)! - 1;
+        if (left > 0) this.inFlight.set(key, left);
+        else this.inFlight.delete(key);
+      }
+      // The slot passes to the next waiter, so `running` stays as it is.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    };
+  }
+}
+
+/**
+ * Brute-force throttling of logins, counted per client address and per user at that address: a guesser gets
+ * 429 while other clients, and that user's logins from elsewhere, go on working. Each password check takes its
+ * point before the KDF runs and gives it back if the password was right, so that guesses are bounded however
+ * many are sent at once; only failures stay counted. A window opens at an address's (or user's) first point and
+ * lasts LOGIN_THROTTLE_SECONDS. In-process counters: each replica throttles on its own.
  */
 @Injectable()
 export class LoginThrottle {
   private readonly perAddress: RateLimiterMemory;
   private readonly perUserAndAddress: RateLimiterMemory;
+  private readonly slots = new CheckSlots();
 
   constructor(config: AppConfig) {
     const duration = config.loginThrottleSeconds;
@@ -29,33 +95,84 @@ export class LoginThrottle {
     });
   }
 
-  /** Refuses with 429 once the address, or the user at this address, has used up its failures in the window. */
-  async check(address: string, email: string): Promise<void> {
-    const [byAddress, byUser] = await Promise.all([
+  /**
+   * Runs `check` (the password check of `user`, a stable name for the account, from `address`) if the client
+   * has failures left and a slot is free, and resolves to its result: what it verified, or undefined for a
+   * failure. Refuses with TooManyLoginFailuresError or LoginChecksBusyError without running it.
+   */
+  async attempt<T>(
+    clientAddress: string,
+    user: string,
+    check: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const address = throttledClient(clientAddress);
+    const userKey = this.userKey(address, user);
+    await this.consume(address, userKey);
+    let release: () => void;
+    try {
+      release = await this.slots.acquire([`address ${address}`, `user ${user}`]);
+    } catch (busy) {
+      await this.giveBack(address, userKey); // no password was checked
+      throw busy;
+    }
+    try {
+      const verified = await check();
+      if (verified !== undefined) await this.giveBack(address, userKey);
+      return verified;
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Refuses with 429 a client that has used up its failures, even when it sends a credential already known to
+   * be right: otherwise a throttled guesser would still learn which guess is right from a cached credential.
+   */
+  async assertOpen(clientAddress: string, user: string): Promise<void> {
+    const address = throttledClient(clientAddress);
+    const [byUser, byAddress] = await Promise.all([
+      this.perUserAndAddress.get(this.userKey(address, user)),
       this.perAddress.get(address),
-      this.perUserAndAddress.get(this.userKey(address, email)),
     ]);
     const blocked = [
-      [byAddress, this.perAddress.points] as const,
       [byUser, this.perUserAndAddress.points] as const,
-    ]
-      .filter(([state, points]) => state !== null && state.consumedPoints >= points)
-      .map(([state]) => (state as RateLimiterRes).msBeforeNext);
-    if (blocked.length > 0) throw new TooManyLoginFailuresError(Math.ceil(Math.max(...blocked) / 1000));
+      [byAddress, this.perAddress.points] as const,
+    ].filter(([state, points]) => state !== null && state.consumedPoints >= points);
+    if (blocked.length > 0) throw this.refusal(...blocked.map(([state]) => state!));
   }
 
-  async failed(address: string, email: string): Promise<void> {
-    await Promise.all([
-      this.perAddress.penalty(address),
-      this.perUserAndAddress.penalty(this.userKey(address, email)),
-    ]);
+  /** Takes a point per user at the address, then per address; a refusal by the second gives the first back. */
+  private async consume(address: string, userKey: string): Promise<void> {
+    try {
+      await this.perUserAndAddress.consume(userKey);
+    } catch (refused) {
+      throw this.refusal(refused);
+    }
+    try {
+      await this.perAddress.consume(address);
+    } catch (refused) {
+      await this.perUserAndAddress.reward(userKey);
+      throw this.refusal(refused);
+    }
   }
 
-  async succeeded(address: string, email: string): Promise<void> {
-    await this.perUserAndAddress.delete(this.userKey(address, email));
+  private async giveBack(address: string, userKey: string): Promise<void> {
+    await Promise.all([this.perUserAndAddress.reward(userKey), this.perAddress.reward(address)]);
   }
 
-  private userKey(address: string, email: string): string {
-    return `${address}|${email.toLowerCase()}`;
+  /**
+   * The 429 for limiters that refused, waiting for the last of them. A limiter refuses with its state; anything
+   * else it rejects with is a fault, thrown as it is.
+   */
+  private refusal(...states: unknown[]): TooManyLoginFailuresError {
+    const waits = states.map((state) => {
+      if (!(state instanceof RateLimiterRes)) throw state;
+      return state.msBeforeNext;
+    });
+    return new TooManyLoginFailuresError(Math.max(1, Math.ceil(Math.max(...waits) / 1000)));
+  }
+
+  private userKey(address: string, user: string): string {
+    return `${address}|${user}`;
   }
 }
