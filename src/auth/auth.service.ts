@@ -4,7 +4,7 @@ import { UnauthorizedError } from './auth.errors.js';
 import { CredentialCache } from './credential-cache.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
-import type { User } from './user.js';
+import { emailCharacterProblem, type User } from './user.js';
 import { UsersRepository } from './users.repository.js';
 
 const BASIC = /^Basic[ \t]+([A-Za-z0-9+/=]+)[ \t]*$/i;
@@ -85,6 +85,9 @@ export class AuthService implements OnModuleInit {
     const colon = decoded.indexOf(':');
     // No control characters: HMAC zero-pads short keys, so to scrypt 'pw' and 'pw\0' are the same password.
     if (colon <= 0 || CONTROL_CHARACTER.test(decoded)) throw new UnauthorizedError();
-    return { email: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+    const email = decoded.slice(0, colon);
+    // No account has such an email, and lower-casing one could reach another's (the Kelvin sign becomes 'k').
+    if (emailCharacterProblem(email)) throw new UnauthorizedError();
+    return { email, password: decoded.slice(colon + 1) };
   }
 }

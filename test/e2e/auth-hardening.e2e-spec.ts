@@ -131,6 +131,17 @@ describe('authentication under hostile clients', () => {
     expect(hasher.verifications - kdfBefore).toBe(1);
   }, 90_000);
 
+  it("a lookalike of a user's email (the Kelvin sign lower-cases to 'k') does not reach that user", async () => {
+    const [, password] = await t.userWithRole('db_viewer', { email: 'kate@test.local' });
+    expect((await from('127.0.0.7', basic('kate@test.local', password))).status).toBe(200);
+    const kdfBefore = hasher.verifications;
+    expect(await from('127.0.0.7', basic('\u212Aate@test.local', password))).toMatchObject({
+      status: 401,
+      errorCode: 'unauthorized',
+    });
+    expect(hasher.verifications - kdfBefore).toBe(0);
+  });
+
   it('a 300-request anonymous flood from one address does not stall a login from another', async () => {
     const [email, password] = await t.userWithRole('admin');
     const kdfBefore = hasher.verifications;
