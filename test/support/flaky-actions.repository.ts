@@ -1,6 +1,6 @@
 import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../src/actions/action-run.js';
-import { MemoryActionsRepository } from '../../src/actions/memory-actions.repository.js';
+import { MemoryActionsRepository } from '../../src/storage/memory/memory-actions.repository.js';
 
 /** The in-memory store, with faults on command: the next N updates fail, or the whole store is down. */
 export class FlakyActionsRepository extends MemoryActionsRepository {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, SchemaTooNewError, type Migration } from './migration-runner.js';
-import { openSqliteDatabase, sqliteMigrationTarget } from './sqlite-database.js';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { openSqliteDatabase, sqliteMigrationTarget } from './sqlite/sqlite-database.js';
+import { SQLITE_MIGRATIONS } from './sqlite/sqlite-migrations.js';
 
 const V1: Migration = { version: 1, description: 'a', sql: 'CREATE TABLE a (x INTEGER)' };
 const V2: Migration = { version: 2, description: 'b', sql: 'CREATE TABLE b (y INTEGER)' };

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { TERMINAL_STATUSES, type ActionStatus } from './action-lifecycle.js';
-import type { ActionRun, ActionRunPatch } from './action-run.js';
-import { ActionsRepository } from './actions.repository.js';
+import { TERMINAL_STATUSES, type ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { ActionsRepository } from '../../actions/actions.repository.js';
 
 /** A row of `action_runs`: the run's fields in snake_case, absent ones as NULL, params as JSON. */
 interface ActionRunRow {

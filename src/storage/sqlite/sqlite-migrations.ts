@@ -1,4 +1,4 @@
-import type { Migration } from './migration-runner.js';
+import type { Migration } from '../migration-runner.js';
 
 /** The SQLite schema, oldest first. Append a new migration for every change; never edit a released one. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { isTerminal, type ActionStatus } from './action-lifecycle.js';
-import type { ActionRun, ActionRunPatch } from './action-run.js';
-import { ActionsRepository } from './actions.repository.js';
+import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { ActionsRepository } from '../../actions/actions.repository.js';
 
 /** Keeps runs in this process only. Each method runs without an await, so each is atomic. */
 @Injectable()

@@ -1,16 +1,16 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ActionsRepository } from '../actions/actions.repository.js';
-import { MemoryActionsRepository } from '../actions/memory-actions.repository.js';
-import { SqliteActionsRepository } from '../actions/sqlite-actions.repository.js';
 import { InProcessRunEvents, RunEvents } from '../actions/run-events.js';
-import { MemoryUsersRepository } from '../auth/memory-users.repository.js';
-import { SqliteUsersRepository } from '../auth/sqlite-users.repository.js';
 import { UsersRepository } from '../auth/users.repository.js';
-import { MemoryNodesRepository } from '../cluster/memory-nodes.repository.js';
 import { NodesRepository } from '../cluster/nodes.repository.js';
-import { SqliteNodesRepository } from '../cluster/sqlite-nodes.repository.js';
 import { AppConfig, type DatabaseConfig } from '../config/app-config.js';
-import { openSqliteDatabase } from './sqlite-database.js';
+import { MemoryActionsRepository } from './memory/memory-actions.repository.js';
+import { MemoryNodesRepository } from './memory/memory-nodes.repository.js';
+import { MemoryUsersRepository } from './memory/memory-users.repository.js';
+import { SqliteActionsRepository } from './sqlite/sqlite-actions.repository.js';
+import { openSqliteDatabase } from './sqlite/sqlite-database.js';
+import { SqliteNodesRepository } from './sqlite/sqlite-nodes.repository.js';
+import { SqliteUsersRepository } from './sqlite/sqlite-users.repository.js';
 
 /**
  * One backend's repositories and the connection behind them. Nest shuts global modules down last, so the
@@ -65,4 +65,4 @@ async function openStore(database: DatabaseConfig): Promise<Store> {
   ],
   exports: [ActionsRepository, UsersRepository, NodesRepository, RunEvents],
 })
-export class DatabaseModule {}
+export class StorageModule {}
