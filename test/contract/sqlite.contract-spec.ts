@@ -40,7 +40,7 @@ describe('SQLite file', () => {
     await new SqliteActionsRepository(first).insertUnlessActive(run);
     first.close();
     const second = await openSqliteDatabase(file);
-    expect(await new SqliteActionsRepository(second).findByName(run.name)).toEqual(run);
+    expect(await new SqliteActionsRepository(second).findLatest(run.name)).toEqual(run);
     second.close();
   });
 

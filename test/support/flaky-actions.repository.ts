@@ -1,5 +1,6 @@
 import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../src/actions/action-run.js';
+import type { RunFence } from '../../src/actions/actions.repository.js';
 import { MemoryActionsRepository } from '../../src/storage/memory/memory-actions.repository.js';
 
 /** The in-memory store, with faults on command: the next N updates fail, or the whole store is down. */
@@ -24,14 +25,19 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     if (this.down) throw new Error('store is down');
   }
 
-  override list(): Promise<ActionRun[]> {
+  override listLatest(): Promise<ActionRun[]> {
     this.check();
-    return super.list();
+    return super.listLatest();
   }
 
-  override findByName(name: string): Promise<ActionRun | undefined> {
+  override findLatest(name: string): Promise<ActionRun | undefined> {
     this.check();
-    return super.findByName(name);
+    return super.findLatest(name);
+  }
+
+  override findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    this.check();
+    return super.findByUid(actionUid);
   }
 
   override insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
@@ -43,6 +49,7 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     actionUid: string,
     expected: ActionStatus,
     patch: ActionRunPatch,
+    fence?: RunFence,
   ): Promise<ActionRun | undefined> {
     if (this.held && patch.status === this.held.status) await this.held.released;
     this.check();
@@ -50,7 +57,7 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
       this.failingUpdates--;
       throw new Error('update failed');
     }
-    return super.update(actionUid, expected, patch);
+    return super.update(actionUid, expected, patch, fence);
   }
 
   override updateAbandoned(
@@ -62,8 +69,8 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     return super.updateAbandoned(expected, patch, leaseExpiredBy);
   }
 
-  override remove(actionUid: string, expected: ActionStatus): Promise<boolean> {
+  override hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
     this.check();
-    return super.remove(actionUid, expected);
+    return super.hide(actionUid, expected);
   }
 }

@@ -1,36 +1,52 @@
 import { Injectable } from '@nestjs/common';
 import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { ActionsRepository } from '../../actions/actions.repository.js';
+import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+
+const byName = (a: ActionRun, b: ActionRun): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /** Keeps runs in this process only. Each method runs without an await, so each is atomic. */
 @Injectable()
 export class MemoryActionsRepository extends ActionsRepository {
-  private readonly byName = new Map<string, ActionRun>();
+  /** Every run, in insertion order (a Map keeps it): the last one of a name is its latest. */
+  private readonly byUid = new Map<string, ActionRun>();
+  private readonly latestUid = new Map<string, string>();
 
-  list(): Promise<ActionRun[]> {
+  listLatest(): Promise<ActionRun[]> {
+    const latest = [...this.latestUid.values()].map((uid) => this.byUid.get(uid)!);
     // Binary order, as SQL backends sort text by default (a locale would put `a_b` before `a1`).
-    const runs = [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return Promise.resolve(runs);
+    return Promise.resolve(latest.filter((run) => !run.hidden).sort(byName));
   }
 
-  findByName(name: string): Promise<ActionRun | undefined> {
-    return Promise.resolve(this.byName.get(name));
+  findLatest(name: string): Promise<ActionRun | undefined> {
+    const run = this.latest(name);
+    return Promise.resolve(run?.hidden ? undefined : run);
+  }
+
+  findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    return Promise.resolve(this.byUid.get(actionUid));
   }
 
   insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
-    const current = this.byName.get(run.name);
+    const current = this.latest(run.name);
     if (current && !isTerminal(current.status)) return Promise.resolve(undefined);
-    this.byName.set(run.name, run);
+    this.byUid.set(run.actionUid, run);
+    this.latestUid.set(run.name, run.actionUid);
     return Promise.resolve(run);
   }
 
-  update(actionUid: string, expected: ActionStatus, patch: ActionRunPatch): Promise<ActionRun | undefined> {
-    const current = this.findByUid(actionUid);
+  update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    fence?: RunFence,
+  ): Promise<ActionRun | undefined> {
+    const current = this.byUid.get(actionUid);
     if (!current || current.status !== expected) return Promise.resolve(undefined);
-    const updated: ActionRun = { ...current, ...patch };
-    this.byName.set(updated.name, updated);
-    return Promise.resolve(updated);
+    if (fence && !(current.ownerId === fence.ownerId && (current.leaseExpiresAt ?? '') > fence.now)) {
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(this.write(current, patch));
   }
 
   updateAbandoned(
@@ -38,26 +54,31 @@ export class MemoryActionsRepository extends ActionsRepository {
     patch: ActionRunPatch,
     leaseExpiredBy?: string,
   ): Promise<ActionRun[]> {
-    const abandoned = [...this.byName.values()].filter(
+    const abandoned = [...this.byUid.values()].filter(
       (run) =>
         run.status === expected &&
         (leaseExpiredBy === undefined ||
           run.leaseExpiresAt === undefined ||
           run.leaseExpiresAt <= leaseExpiredBy),
     );
-    const updated = abandoned.map((run): ActionRun => ({ ...run, ...patch }));
-    for (const run of updated) this.byName.set(run.name, run);
-    return Promise.resolve(updated);
+    return Promise.resolve(abandoned.map((run) => this.write(run, patch)));
   }
 
-  remove(actionUid: string, expected: ActionStatus): Promise<boolean> {
-    const current = this.findByUid(actionUid);
-    if (!current || current.status !== expected) return Promise.resolve(false);
-    return Promise.resolve(this.byName.delete(current.name));
+  hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    const current = this.byUid.get(actionUid);
+    if (!current || current.status !== expected || current.hidden) return Promise.resolve(false);
+    this.write(current, { hidden: true });
+    return Promise.resolve(true);
   }
 
-  private findByUid(actionUid: string): ActionRun | undefined {
-    for (const run of this.byName.values()) if (run.actionUid === actionUid) return run;
-    return undefined;
+  private latest(name: string): ActionRun | undefined {
+    const uid = this.latestUid.get(name);
+    return uid === undefined ? undefined : this.byUid.get(uid);
+  }
+
+  private write(run: ActionRun, patch: ActionRunPatch | { hidden: true }): ActionRun {
+    const updated: ActionRun = { ...run, ...patch };
+    this.byUid.set(run.actionUid, updated);
+    return updated;
   }
 }

@@ -1,172 +1,92 @@
 import type Database from 'better-sqlite3';
-import { TERMINAL_STATUSES, type ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { ActionsRepository } from '../../actions/actions.repository.js';
+import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ACTIVE_STATUS_LIST,
+  RUN_COLUMNS,
+  runFromRow,
+  runValues,
+  setList,
+  toColumns,
+} from '../action-run-columns.js';
 
-/** A row of `action_runs`: the run's fields in snake_case, absent ones as NULL, params as JSON. */
-interface ActionRunRow {
-  name: string;
-  action_uid: string;
-  status: ActionStatus;
-  progress: number;
-  step: string | null;
-  params: string;
-  error_code: string | null;
-  error_message: string | null;
-  creation_time: string;
-  start_time: string | null;
-  end_time: string | null;
-  owner_id: string | null;
-  lease_expires_at: string | null;
-  started_by: string | null;
-  cancelled_by: string | null;
-}
+type Row = Record<string, unknown>;
 
-const COLUMNS = [
-  'name',
-  'action_uid',
-  'status',
-  'progress',
-  'step',
-  'params',
-  'error_code',
-  'error_message',
-  'creation_time',
-  'start_time',
-  'end_time',
-  'owner_id',
-  'lease_expires_at',
-  'started_by',
-  'cancelled_by',
-] as const satisfies readonly (keyof ActionRunRow)[];
-
-/** The fields an ActionRunPatch may change, as columns. */
-const PATCHABLE = [
-  'status',
-  'progress',
-  'step',
-  'error_code',
-  'error_message',
-  'start_time',
-  'end_time',
-  'cancelled_by',
-  'lease_expires_at',
-] as const satisfies readonly (keyof ActionRunRow)[];
-
-function toRow(run: ActionRun): ActionRunRow {
-  return {
-    name: run.name,
-    action_uid: run.actionUid,
-    status: run.status,
-    progress: run.progress,
-    step: run.step ?? null,
-    params: JSON.stringify(run.params),
-    error_code: run.errorCode ?? null,
-    error_message: run.errorMessage ?? null,
-    creation_time: run.creationTime,
-    start_time: run.startTime ?? null,
-    end_time: run.endTime ?? null,
-    owner_id: run.ownerId ?? null,
-    lease_expires_at: run.leaseExpiresAt ?? null,
-    started_by: run.startedBy ?? null,
-    cancelled_by: run.cancelledBy ?? null,
-  };
-}
-
-function toRun(row: ActionRunRow): ActionRun {
-  const optional = {
-    step: row.step,
-    errorCode: row.error_code,
-    errorMessage: row.error_message,
-    startTime: row.start_time,
-    endTime: row.end_time,
-    ownerId: row.owner_id,
-    leaseExpiresAt: row.lease_expires_at,
-    startedBy: row.started_by,
-    cancelledBy: row.cancelled_by,
-  } satisfies Partial<Record<keyof ActionRun, string | null>>;
-  return {
-    actionUid: row.action_uid,
-    name: row.name,
-    status: row.status,
-    progress: row.progress,
-    params: JSON.parse(row.params) as Record<string, unknown>,
-    creationTime: row.creation_time,
-    // NULL columns are absent fields, as in the memory backend.
-    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== null)),
-  };
-}
-
-/** Statuses are fixed identifiers from the lifecycle table, so they can be written into the SQL. */
-const TERMINAL_LIST = TERMINAL_STATUSES.map((status) => `'${status}'`).join(', ');
+/** SQLite has no boolean: `hidden` is 0 or 1. */
+const asInteger = (value: boolean): number => (value ? 1 : 0);
 
 /**
- * Runs in SQLite. Each method is one statement or one `db.transaction`, and better-sqlite3 is synchronous,
- * so every read-check-write is atomic.
+ * Runs in SQLite, one statement per call: each condition (status, owner, lease, one active run per name) is
+ * checked by the statement that writes, so every read-check-write is atomic.
  */
 export class SqliteActionsRepository extends ActionsRepository {
-  private readonly selectAll;
-  private readonly selectByName;
-  private readonly insertOrReplaceFinished;
-  private readonly deleteWithStatus;
-  private readonly updateTransaction;
-  private readonly updateAbandonedTransaction;
+  private readonly selectLatestVisible;
+  private readonly selectLatest;
+  private readonly selectByUid;
+  private readonly hideStatement;
+  private readonly insertStatement;
+  /** UPDATE statements by the columns they set and whether they are fenced: prepared once each. */
+  private readonly updates = new Map<string, Database.Statement<unknown[], Row>>();
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     super();
-    this.selectAll = db.prepare<[], ActionRunRow>('SELECT * FROM action_runs ORDER BY name');
-    this.selectByName = db.prepare<[string], ActionRunRow>('SELECT * FROM action_runs WHERE name = ?');
-    // The one-instance rule in one statement: the new run replaces the stored one only if that one finished.
-    this.insertOrReplaceFinished = db.prepare<[ActionRunRow]>(
-      `INSERT INTO action_runs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})
-       ON CONFLICT (name) DO UPDATE SET ${COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}
-       WHERE action_runs.status IN (${TERMINAL_LIST})`,
+    // The latest run of each name is found through the (name, seq) index; hidden ones are dropped after.
+    this.selectLatestVisible = db.prepare<[], Row>(
+      `SELECT * FROM action_runs WHERE seq IN (SELECT MAX(seq) FROM action_runs GROUP BY name)
+       AND hidden = 0 ORDER BY name`,
     );
-    this.deleteWithStatus = db.prepare<[string, ActionStatus]>(
-      'DELETE FROM action_runs WHERE action_uid = ? AND status = ?',
+    this.selectLatest = db.prepare<[string], Row>(
+      'SELECT * FROM action_runs WHERE name = ? ORDER BY seq DESC LIMIT 1',
     );
-    const selectByUid = db.prepare<[string], ActionRunRow>('SELECT * FROM action_runs WHERE action_uid = ?');
-    const selectAbandoned = db.prepare<{ expected: ActionStatus; by: string | null }, ActionRunRow>(
-      `SELECT * FROM action_runs WHERE status = @expected
-       AND (@by IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= @by)`,
+    this.selectByUid = db.prepare<[string], Row>('SELECT * FROM action_runs WHERE action_uid = ?');
+    // The partial unique index refuses a second active run of the name; DO NOTHING turns that into 0 changes.
+    this.insertStatement = db.prepare<unknown[]>(
+      `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING`,
     );
-    const writePatchable = db.prepare<[ActionRunRow]>(
-      `UPDATE action_runs SET ${PATCHABLE.map((c) => `${c} = @${c}`).join(', ')} WHERE action_uid = @action_uid`,
-    );
-    // Called only inside a transaction that has just checked the run's status.
-    const write = (run: ActionRun, patch: ActionRunPatch): ActionRun => {
-      const updated: ActionRun = { ...run, ...patch };
-      writePatchable.run(toRow(updated));
-      return updated;
-    };
-    this.updateTransaction = db.transaction(
-      (actionUid: string, expected: ActionStatus, patch: ActionRunPatch): ActionRun | undefined => {
-        const row = selectByUid.get(actionUid);
-        return row?.status === expected ? write(toRun(row), patch) : undefined;
-      },
-    );
-    this.updateAbandonedTransaction = db.transaction(
-      (expected: ActionStatus, patch: ActionRunPatch, leaseExpiredBy: string | undefined): ActionRun[] =>
-        selectAbandoned.all({ expected, by: leaseExpiredBy ?? null }).map((row) => write(toRun(row), patch)),
+    this.hideStatement = db.prepare<[string, ActionStatus]>(
+      'UPDATE action_runs SET hidden = 1 WHERE action_uid = ? AND status = ? AND hidden = 0',
     );
   }
 
-  list(): Promise<ActionRun[]> {
-    return Promise.resolve(this.selectAll.all().map(toRun));
+  listLatest(): Promise<ActionRun[]> {
+    return Promise.resolve(this.selectLatestVisible.all().map(runFromRow));
   }
 
-  findByName(name: string): Promise<ActionRun | undefined> {
-    const row = this.selectByName.get(name);
-    return Promise.resolve(row && toRun(row));
+  findLatest(name: string): Promise<ActionRun | undefined> {
+    const row = this.selectLatest.get(name);
+    const run = row && runFromRow(row);
+    return Promise.resolve(run?.hidden ? undefined : run);
+  }
+
+  findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    const row = this.selectByUid.get(actionUid);
+    return Promise.resolve(row && runFromRow(row));
   }
 
   insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
-    const { changes } = this.insertOrReplaceFinished.run(toRow(run));
+    const { changes } = this.insertStatement.run(runValues(run, asInteger));
     return Promise.resolve(changes === 1 ? run : undefined);
   }
 
-  update(actionUid: string, expected: ActionStatus, patch: ActionRunPatch): Promise<ActionRun | undefined> {
-    return Promise.resolve(this.updateTransaction(actionUid, expected, patch));
+  update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    fence?: RunFence,
+  ): Promise<ActionRun | undefined> {
+    const columns = toColumns(patch, asInteger);
+    const condition = fence
+      ? 'action_uid = ? AND status = ? AND owner_id = ? AND lease_expires_at > ?'
+      : 'action_uid = ? AND status = ?';
+    const row = this.updateStatement(columns, condition).get(
+      ...columns.map(([, value]) => value),
+      actionUid,
+      expected,
+      ...(fence ? [fence.ownerId, fence.now] : []),
+    );
+    return Promise.resolve(row && runFromRow(row));
   }
 
   updateAbandoned(
@@ -174,10 +94,29 @@ export class SqliteActionsRepository extends ActionsRepository {
     patch: ActionRunPatch,
     leaseExpiredBy?: string,
   ): Promise<ActionRun[]> {
-    return Promise.resolve(this.updateAbandonedTransaction(expected, patch, leaseExpiredBy));
+    const columns = toColumns(patch, asInteger);
+    const by = leaseExpiredBy ?? null;
+    const rows = this.updateStatement(
+      columns,
+      'status = ? AND (? IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)',
+    ).all(...columns.map(([, value]) => value), expected, by, by);
+    return Promise.resolve(rows.map(runFromRow));
   }
 
-  remove(actionUid: string, expected: ActionStatus): Promise<boolean> {
-    return Promise.resolve(this.deleteWithStatus.run(actionUid, expected).changes === 1);
+  hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    return Promise.resolve(this.hideStatement.run(actionUid, expected).changes === 1);
+  }
+
+  private updateStatement(
+    columns: [string, unknown][],
+    condition: string,
+  ): Database.Statement<unknown[], Row> {
+    const sql = `UPDATE action_runs SET ${setList(columns, () => '?')} WHERE ${condition} RETURNING *`;
+    let statement = this.updates.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], Row>(sql);
+      this.updates.set(sql, statement);
+    }
+    return statement;
   }
 }

@@ -49,4 +49,42 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE action_runs ADD COLUMN cancelled_by TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'runs keyed by action_uid: history kept, one active run per name, hidden runs',
+    // SQLite cannot change a primary key in place: the table is rebuilt and its rows copied. Each name had one
+    // row so far; they get sequence numbers in creation order.
+    sql: `
+      CREATE TABLE action_runs_v3 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, -- insertion order: the latest run of a name has the highest
+        action_uid TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        progress REAL NOT NULL,
+        step TEXT,
+        params TEXT NOT NULL,
+        error_code TEXT,
+        error_message TEXT,
+        creation_time TEXT NOT NULL,
+        start_time TEXT,
+        end_time TEXT,
+        owner_id TEXT,
+        lease_expires_at TEXT,
+        started_by TEXT,
+        cancelled_by TEXT,
+        hidden INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO action_runs_v3 (action_uid, name, status, progress, step, params, error_code, error_message,
+          creation_time, start_time, end_time, owner_id, lease_expires_at, started_by, cancelled_by)
+        SELECT action_uid, name, status, progress, step, params, error_code, error_message,
+          creation_time, start_time, end_time, owner_id, lease_expires_at, started_by, cancelled_by
+        FROM action_runs ORDER BY creation_time, name;
+      DROP TABLE action_runs;
+      ALTER TABLE action_runs_v3 RENAME TO action_runs;
+      CREATE INDEX action_runs_latest ON action_runs (name, seq);
+      -- At most one active run per name, whoever writes.
+      CREATE UNIQUE INDEX action_runs_one_active ON action_runs (name)
+        WHERE status IN ('queued', 'starting', 'running', 'cancelling');
+    `,
+  },
 ];
