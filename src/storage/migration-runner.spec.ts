@@ -151,7 +151,7 @@ describe('openSqliteDatabase', () => {
     const running = {
       actionUid: 'uid-b',
       name: 'b',
-      status: 'running',
+      status: 'running' as const,
       progress: 40,
       step: 'sync',
       params: { z: 1, a: 2 },
@@ -163,7 +163,7 @@ describe('openSqliteDatabase', () => {
     const completed = {
       actionUid: 'uid-a',
       name: 'a',
-      status: 'completed',
+      status: 'completed' as const,
       progress: 100,
       params: {},
       creationTime: '2026-01-01T00:00:01.000Z',

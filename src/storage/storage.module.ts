@@ -7,6 +7,11 @@ import { AppConfig, type DatabaseConfig } from '../config/app-config.js';
 import { MemoryActionsRepository } from './memory/memory-actions.repository.js';
 import { MemoryNodesRepository } from './memory/memory-nodes.repository.js';
 import { MemoryUsersRepository } from './memory/memory-users.repository.js';
+import { PostgresActionsRepository } from './postgres/postgres-actions.repository.js';
+import { DatabaseUnreachableError, openPostgresDatabase } from './postgres/postgres-database.js';
+import { PostgresNodesRepository } from './postgres/postgres-nodes.repository.js';
+import { PostgresRunEvents } from './postgres/postgres-run-events.js';
+import { PostgresUsersRepository } from './postgres/postgres-users.repository.js';
 import { SqliteActionsRepository } from './sqlite/sqlite-actions.repository.js';
 import { openSqliteDatabase } from './sqlite/sqlite-database.js';
 import { SqliteNodesRepository } from './sqlite/sqlite-nodes.repository.js';
@@ -22,11 +27,11 @@ class Store implements OnApplicationShutdown {
     readonly users: UsersRepository,
     readonly nodes: NodesRepository,
     readonly events: RunEvents,
-    private readonly close: () => void = () => undefined,
+    private readonly close: () => void | Promise<void> = () => undefined,
   ) {}
 
-  onApplicationShutdown(): void {
-    this.close();
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
   }
 }
 
@@ -47,7 +52,28 @@ async function openStore(database: DatabaseConfig): Promise<Store> {
         new SqliteUsersRepository(db),
         new SqliteNodesRepository(db),
         new InProcessRunEvents(),
-        () => db.close(),
+        () => void db.close(),
+      );
+    }
+    case 'postgres': {
+      const pool = await openPostgresDatabase(database);
+      const actions = new PostgresActionsRepository(pool);
+      const events = new PostgresRunEvents(database.url, pool, (uid) => actions.findByUid(uid));
+      try {
+        await events.start();
+      } catch (error) {
+        await pool.end();
+        throw new DatabaseUnreachableError(database.url, error);
+      }
+      return new Store(
+        actions,
+        new PostgresUsersRepository(pool),
+        new PostgresNodesRepository(pool),
+        events,
+        async () => {
+          await events.close();
+          await pool.end();
+        },
       );
     }
   }
