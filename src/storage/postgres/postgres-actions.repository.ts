@@ -10,20 +10,14 @@ import {
   setList,
   toColumns,
 } from '../action-run-columns.js';
+import { preparedQuery } from './prepared-query.js';
 
 type Row = Record<string, unknown>;
 const asBoolean = (value: boolean): boolean => value;
 
 /**
- * Prepared-statement names by SQL text, for the whole process: a connection refuses one name for two texts,
- * and PostgreSQL truncates names beyond 63 bytes, so the names are short and never reused.
- */
-const statementNames = new Map<string, string>();
-
-/**
  * Runs in PostgreSQL: every call is one statement, so one round trip, and each condition (status, owner and
- * lease, one active run per name) is checked by the statement that writes. Statements are prepared once per
- * connection (named), so a read costs the database no parsing or planning.
+ * lease, one active run per name) is checked by the statement that writes.
  */
 export class PostgresActionsRepository extends ActionsRepository {
   constructor(private readonly pool: pg.Pool) {
@@ -112,12 +106,7 @@ export class PostgresActionsRepository extends ActionsRepository {
     return rows.length === 1;
   }
 
-  private async query(text: string, values: unknown[] = []): Promise<Row[]> {
-    let name = statementNames.get(text);
-    if (name === undefined) {
-      name = `actions_${statementNames.size + 1}`;
-      statementNames.set(text, name);
-    }
-    return (await this.pool.query<Row>({ name, text, values })).rows;
+  private query(text: string, values: unknown[] = []): Promise<Row[]> {
+    return preparedQuery<Row>(this.pool, text, values);
   }
 }

@@ -11,6 +11,7 @@ import {
 } from '../../auth/user.js';
 import { UsersRepository } from '../../auth/users.repository.js';
 import { inTransaction } from './postgres-transaction.js';
+import { preparedQuery } from './prepared-query.js';
 
 interface UserRow {
   uid: number;
@@ -55,20 +56,23 @@ export class PostgresUsersRepository extends UsersRepository {
     return rows.map(toUser);
   }
 
+  // Every authenticated request reads its user: prepared statements.
   async findByEmail(email: string): Promise<User | undefined> {
-    const { rows } = await this.pool.query<UserRow>({
-      name: 'users_by_email',
-      text: `SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`,
-      values: [email.toLowerCase()],
-    });
-    return rows[0] && toUser(rows[0]);
+    const [row] = await preparedQuery<UserRow>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`,
+      [email.toLowerCase()],
+    );
+    return row && toUser(row);
   }
 
   async findByUid(uid: number): Promise<User | undefined> {
-    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE uid = $1`, [
-      uid,
-    ]);
-    return rows[0] && toUser(rows[0]);
+    const [row] = await preparedQuery<UserRow>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM users WHERE uid = $1`,
+      [uid],
+    );
+    return row && toUser(row);
   }
 
   async insert(user: NewUser): Promise<User | undefined> {
