@@ -25,9 +25,18 @@ export class PostgresActionsRepository extends ActionsRepository {
   }
 
   async listLatest(): Promise<ActionRun[]> {
+    // A loose index scan over (name, seq): one probe per name for the next name and one for its latest run,
+    // so the cost follows the number of action names, not the length of their history.
     const rows = await this.query(
-      `SELECT * FROM (SELECT DISTINCT ON (name) * FROM action_runs ORDER BY name, seq DESC) AS latest
-       WHERE NOT hidden ORDER BY name`,
+      `WITH RECURSIVE names AS (
+         SELECT MIN(name) AS name FROM action_runs
+         UNION ALL
+         SELECT (SELECT MIN(name) FROM action_runs WHERE name > names.name) FROM names WHERE names.name IS NOT NULL
+       )
+       SELECT latest.* FROM names CROSS JOIN LATERAL (
+         SELECT * FROM action_runs WHERE action_runs.name = names.name ORDER BY seq DESC LIMIT 1
+       ) AS latest
+       WHERE NOT latest.hidden ORDER BY latest.name`,
     );
     return rows.map(runFromRow);
   }
