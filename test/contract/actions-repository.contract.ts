@@ -50,6 +50,15 @@ export function actionsRepositoryContract(
       expect(await repository.findByUid(randomUUID())).toBeUndefined();
     });
 
+    it('keeps the params as given: key order, nesting and types', async () => {
+      const params = { zeta: '1', a: { y: [true, null, 2.5], b: 'x' }, node_uid: '3' };
+      const run = aRun({ params });
+      await repository.insertUnlessActive(run);
+      expect(JSON.stringify((await repository.findByUid(run.actionUid))?.params)).toBe(
+        JSON.stringify(params),
+      );
+    });
+
     it('lists the latest run of every name, ordered by name', async () => {
       const b = aRun({ name: 'b_action' });
       const a = aRun({ name: 'a_action' });

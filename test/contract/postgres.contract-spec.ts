@@ -100,6 +100,15 @@ describe('PostgreSQL: several replicas on one database', () => {
     expect(await here.list()).toEqual(await there.list());
   });
 
+  it('has the database cancel a statement that runs longer than the statement timeout', async () => {
+    const impatient = postgresPool({ ...options(database.url), statementTimeoutMs: 200 });
+    try {
+      await expect(impatient.query('SELECT pg_sleep(2)')).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      await impatient.end();
+    }
+  });
+
   it('seeds the nodes once when several replicas start at once, every time', async () => {
     const node = (uid: number) => ({ uid, addr: `10.0.0.${uid}`, status: 'active', role: 'slave' }) as const;
     for (let round = 0; round < 10; round++) {
