@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppConfig, ConfigError } from './app-config.js';
+import { AppConfig, ConfigError, describeDatabase } from './app-config.js';
 import { StartupError } from './startup-error.js';
 
 describe('AppConfig', () => {
@@ -108,6 +108,15 @@ describe('AppConfig: DATABASE_URL and SHUTDOWN_GRACE_MS', () => {
     expect(build).toThrow(StartupError);
     expect(build).toThrow(/^Invalid DATABASE_URL: '.*' is not supported; use 'sqlite:<file path>'/);
     expect(build).toThrow(/'postgres:\/\/<user>@<host>:<port>\/<database>'/);
+  });
+
+  it.each([
+    ['memory:', 'memory'],
+    ['sqlite:/var/lib/ca.db', 'SQLite file /var/lib/ca.db'],
+    ['postgres://ca:secret@db:5432/ca', 'PostgreSQL postgres://ca:***@db:5432/ca'],
+    ['postgresql://ca@db/ca', 'PostgreSQL postgresql://ca@db/ca'],
+  ])('describes DATABASE_URL=%s for the log without its password', (url, description) => {
+    expect(describeDatabase(new AppConfig({ DATABASE_URL: url }).database)).toBe(description);
   });
 
   it('reads the PostgreSQL pool size and statement timeout', () => {

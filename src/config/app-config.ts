@@ -26,6 +26,25 @@ export type DatabaseConfig =
     }
   | { readonly driver: 'memory' };
 
+/** A database URL fit for a log line: its password, if any, masked. */
+export function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
+}
+
+/** The store in a few words, for the start-up log line. */
+export function describeDatabase(database: DatabaseConfig): string {
+  switch (database.driver) {
+    case 'sqlite':
+      return `SQLite file ${database.path}`;
+    case 'postgres':
+      return `PostgreSQL ${redactedUrl(database.url)}`;
+    case 'memory':
+      return 'memory';
+  }
+}
+
 /** The file used when DATABASE_URL is unset, relative to the working directory. */
 export const DEFAULT_SQLITE_FILE = 'data/cluster-actions.db';
 

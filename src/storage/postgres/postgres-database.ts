@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
+import { redactedUrl } from '../../config/app-config.js';
 import { StartupError } from '../../config/startup-error.js';
 import { migrate, type Migration, type MigrationTarget } from '../migration-runner.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
@@ -14,10 +15,8 @@ export interface PostgresOptions {
 /** The database did not answer at start-up: nothing can be served without it. */
 export class DatabaseUnreachableError extends StartupError {
   constructor(url: string, cause: unknown) {
-    const where = new URL(url);
-    where.password = where.password && '***';
     super(
-      `Cannot use the PostgreSQL database ${where.href}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+      `Cannot use the PostgreSQL database ${redactedUrl(url)}: ${cause instanceof Error ? cause.message : String(cause)}. ` +
         'Start it, or point DATABASE_URL at another database.',
     );
   }
