@@ -5,7 +5,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
-import { DatabaseModule } from './database/database.module.js';
+import { StorageModule } from './storage/storage.module.js';
 import { HealthModule } from './health/health.module.js';
 
 @Module({})
@@ -15,7 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule,
+        StorageModule,
         AuditModule,
         AuthModule,
         ActionsModule,

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp, logLevelsUpTo } from './app.setup.js';
-import { AppConfig } from './config/app-config.js';
+import { AppConfig, describeDatabase } from './config/app-config.js';
 import { StartupError } from './config/startup-error.js';
 
 async function bootstrap(): Promise<void> {
@@ -20,8 +20,9 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   configureApp(app, config);
   await app.listen(config.port);
-  const store = config.database.driver === 'sqlite' ? `SQLite file ${config.database.path}` : 'memory';
-  new Logger('Bootstrap').log(`Listening on port ${config.port} (store: ${store})`);
+  new Logger('Bootstrap').log(
+    `Listening on port ${config.port} (store: ${describeDatabase(config.database)})`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {

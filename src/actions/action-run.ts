@@ -1,6 +1,6 @@
 import type { ActionStatus } from './action-lifecycle.js';
 
-/** One run of an action type, as stored. The store keeps the latest run per action name. */
+/** One run of an action type, as stored. The store keeps every run; the status routes show the latest per name. */
 export interface ActionRun {
   readonly actionUid: string;
   readonly name: string;
@@ -27,7 +27,7 @@ export interface ActionRun {
    * the owner is gone, so the run can be recovered as lost (internal: never on the wire).
    */
   readonly leaseExpiresAt?: string;
-  /** Set once DELETE removed this finished run's status: the status routes no longer show it. */
+  /** Set once DELETE hid this finished run's status: the status routes no longer show it (the row is kept). */
   readonly hidden?: boolean;
 }
 

@@ -90,7 +90,7 @@ export class ActionRunner implements OnApplicationShutdown {
   /**
    * Graceful stop. Nest calls this once the HTTP server has closed, so no new run can start. Every run is asked
    * to stop at its next safe point; SHUTDOWN_GRACE_MS later, the ones still going are recorded `aborted`. The
-   * store closes after this (Nest shuts the global DatabaseModule down last).
+   * store closes after this (Nest shuts the global StorageModule down last).
    */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;

@@ -11,7 +11,7 @@ import { RunStore } from './run-store.js';
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
  * that extends `ClusterActionHandler` is found at start-up. The `ActionsRepository` and `RunEvents` come from
- * the DatabaseModule.
+ * the StorageModule.
  */
 @Module({
   imports: [DiscoveryModule],

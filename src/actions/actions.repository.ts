@@ -2,30 +2,44 @@ import type { ActionStatus } from './action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
 
 /**
- * Where action runs live. Holds the latest run per action name; starting a run replaces a finished one.
- * Every write is conditional, so the service's rules stay atomic whichever backend is behind this port
- * and however many requests (or replicas) race.
+ * A write made by a run's executor: it lands only while `ownerId` still owns the run and its lease has not run
+ * out by `now`, checked in the same atomic write. So an executor that lost its lease can no longer change the run.
+ */
+export interface RunFence {
+  readonly ownerId: string;
+  readonly now: string;
+}
+
+/**
+ * Where action runs live, keyed by `action_uid`: every run is kept (history), and the latest run of a name is
+ * the one inserted last. At most one run per name is active; the store itself enforces it (a unique index in
+ * the SQL backends), so the rule holds however many requests or replicas race. Every write is conditional.
  */
 export abstract class ActionsRepository {
-  /** The latest run of every action name, ordered by name. */
-  abstract list(): Promise<ActionRun[]>;
+  /** The latest run of every action name, unless that run is hidden; ordered by name (binary order). */
+  abstract listLatest(): Promise<ActionRun[]>;
 
-  abstract findByName(name: string): Promise<ActionRun | undefined>;
+  /** The latest run of `name`; `undefined` when there is none or it is hidden (an older run stays out of sight). */
+  abstract findLatest(name: string): Promise<ActionRun | undefined>;
+
+  /** The run `actionUid`, hidden or not. */
+  abstract findByUid(actionUid: string): Promise<ActionRun | undefined>;
 
   /**
-   * Stores `run` as the latest run of its name unless that name's current run is still active
-   * (not terminal). Returns the stored run, or `undefined` when an active run was in the way.
+   * Stores `run` as the latest run of its name unless a run of that name is active (not terminal).
+   * Returns the stored run, or `undefined` when an active run was in the way.
    */
   abstract insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined>;
 
   /**
-   * Applies `patch` to the run `actionUid` only while its status is `expected`.
-   * Returns the updated run, or `undefined` when the run is gone or its status changed.
+   * Applies `patch` to the run `actionUid` only while its status is `expected` and, with `fence`, only while the
+   * fence's owner holds an unexpired lease on it. Returns the updated run, or `undefined` when a condition failed.
    */
   abstract update(
     actionUid: string,
     expected: ActionStatus,
     patch: ActionRunPatch,
+    fence?: RunFence,
   ): Promise<ActionRun | undefined>;
 
   /**
@@ -40,6 +54,9 @@ export abstract class ActionsRepository {
     leaseExpiredBy?: string,
   ): Promise<ActionRun[]>;
 
-  /** Removes the run `actionUid` only while its status is `expected`. Returns whether it did. */
-  abstract remove(actionUid: string, expected: ActionStatus): Promise<boolean>;
+  /**
+   * Hides the run `actionUid` from the latest-run reads (the row is kept) only while its status is `expected`
+   * and it is not hidden yet. Returns whether it did.
+   */
+  abstract hide(actionUid: string, expected: ActionStatus): Promise<boolean>;
 }

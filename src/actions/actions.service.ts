@@ -14,7 +14,7 @@ import { RunStore } from './run-store.js';
 /** How often DELETE re-reads a run that changed under it before it gives up with a conflict. */
 const CANCEL_ATTEMPTS = 5;
 
-/** Start, cancel, read: the one-instance rule and the replace-on-start rule, over the repository's atomic writes. */
+/** Start, cancel, read the latest run of each action: the one-instance rule, over the repository's atomic writes. */
 @Injectable()
 export class ActionsService {
   constructor(
@@ -26,18 +26,18 @@ export class ActionsService {
   ) {}
 
   list(): Promise<ActionRun[]> {
-    return this.repository.list();
+    return this.repository.listLatest();
   }
 
   async get(name: string): Promise<ActionRun> {
-    const run = await this.repository.findByName(name);
+    const run = await this.repository.findLatest(name);
     if (!run) throw new ActionNotFoundError(name);
     return run;
   }
 
   /**
-   * Validates the params, lets the handler refuse the request, then stores a `queued` run in place of a
-   * finished one. The store refuses atomically while a run of the same name is active (409).
+   * Validates the params, lets the handler refuse the request, then stores a new `queued` run as the latest of
+   * its name (older runs are kept). The store refuses atomically while a run of the same name is active (409).
    */
   async start(name: string, body: unknown, actor: Actor): Promise<ActionRun> {
     const action = this.registry.get(name);
@@ -63,14 +63,14 @@ export class ActionsService {
   }
 
   /**
-   * Cancels an active run or removes a finished run's status, and returns the run as it is afterwards.
-   * So a DELETE answering a finished run (other than one it cancelled) has removed that run's status.
+   * Cancels an active run or hides a finished run's status, and returns the run as it is afterwards.
+   * So a DELETE answering a finished run (other than one it cancelled) has hidden that run's status.
    */
   async cancel(name: string, actor: Actor): Promise<ActionRun> {
     for (let attempt = 0; attempt < CANCEL_ATTEMPTS; attempt++) {
       const run = await this.get(name);
       if (isTerminal(run.status)) {
-        if (!(await this.store.remove(run))) continue;
+        if (!(await this.store.hide(run))) continue;
         this.audit.record('action.remove', actor, {
           action: name,
           action_uid: run.actionUid,
@@ -80,7 +80,7 @@ export class ActionsService {
       }
       const cancelled = await (this.runner.cancel(run.actionUid, actor.email) ??
         this.cancelInStore(run, actor));
-      // Changed meanwhile, or finished before the cancel landed (a finished run: the next round removes it).
+      // Changed meanwhile, or finished before the cancel landed (a finished run: the next round hides it).
       if (!cancelled || (isTerminal(cancelled.status) && cancelled.status !== 'cancelled')) continue;
       this.audit.record('action.cancel', actor, {
         action: name,

@@ -22,6 +22,16 @@ export class InProcessRunEvents extends RunEvents {
   private readonly listeners = new Set<RunChangeListener>();
 
   publish(run: ActionRun): void {
+    this.deliver(run);
+  }
+
+  subscribe(listener: RunChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Hands a change to this process's subscribers. */
+  protected deliver(run: ActionRun): void {
     for (const listener of this.listeners) {
       // A subscriber's fault must not fail the write that has already happened, nor starve the others.
       try {
@@ -30,10 +40,5 @@ export class InProcessRunEvents extends RunEvents {
         this.logger.error(`A run change subscriber failed on run ${run.actionUid}`, error);
       }
     }
-  }
-
-  subscribe(listener: RunChangeListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 }

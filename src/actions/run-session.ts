@@ -247,10 +247,10 @@ export class RunSession {
 
   /** The run changed behind this session's back (e.g. recovered as lost by another process): follow the store. */
   private async reread(previous: ActionRun): Promise<ActionRun> {
-    const stored = await this.repository.findByName(previous.name);
-    const status: ActionStatus = stored?.actionUid === previous.actionUid ? stored.status : 'aborted';
+    const stored = await this.repository.findByUid(previous.actionUid);
+    const status: ActionStatus = stored?.status ?? 'aborted';
     if (isTerminal(status))
       this.controller.abort(new DOMException('The run was ended elsewhere.', 'AbortError'));
-    return stored?.actionUid === previous.actionUid ? stored : { ...previous, status };
+    return stored ?? { ...previous, status };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ActionStatus } from './action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
-import { ActionsRepository } from './actions.repository.js';
+import { ActionsRepository, type RunFence } from './actions.repository.js';
 import { RunEvents } from './run-events.js';
 
 /** A patch that only renews the lease changes nothing anyone watches. */
@@ -27,8 +27,9 @@ export class RunStore {
     actionUid: string,
     expected: ActionStatus,
     patch: ActionRunPatch,
+    fence?: RunFence,
   ): Promise<ActionRun | undefined> {
-    const updated = await this.repository.update(actionUid, expected, patch);
+    const updated = await this.repository.update(actionUid, expected, patch, fence);
     return onlyRenewsLease(patch) ? updated : this.published(updated);
   }
 
@@ -42,11 +43,11 @@ export class RunStore {
     return updated;
   }
 
-  /** Removes a finished run's status; subscribers see the run as it was, marked hidden. */
-  async remove(run: ActionRun): Promise<boolean> {
-    const removed = await this.repository.remove(run.actionUid, run.status);
-    if (removed) this.events.publish({ ...run, hidden: true });
-    return removed;
+  /** Hides a finished run's status; subscribers see the run as it was, marked hidden. */
+  async hide(run: ActionRun): Promise<boolean> {
+    const hidden = await this.repository.hide(run.actionUid, run.status);
+    if (hidden) this.events.publish({ ...run, hidden: true });
+    return hidden;
   }
 
   private published(run: ActionRun | undefined): ActionRun | undefined {

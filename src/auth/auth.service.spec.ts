@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AuthService } from './auth.service.js';
 import { CredentialCache } from './credential-cache.js';
 import { LoginThrottle } from './login-throttle.js';
-import { MemoryUsersRepository } from './memory-users.repository.js';
+import { MemoryUsersRepository } from '../storage/memory/memory-users.repository.js';
 import { PasswordHasher } from './password-hasher.js';
 
 const basic = (email: string, password: string) =>

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { AppConfig, ConfigError } from './app-config.js';
+import { AppConfig, ConfigError, describeDatabase } from './app-config.js';
 import { StartupError } from './startup-error.js';
 
 describe('AppConfig', () => {
@@ -77,19 +77,74 @@ describe('AppConfig: DATABASE_URL and SHUTDOWN_GRACE_MS', () => {
     ['sqlite:/var/lib/ca.db', { driver: 'sqlite', path: '/var/lib/ca.db' }],
     ['sqlite:./state/ca.db', { driver: 'sqlite', path: resolve('state/ca.db') }],
     ['sqlite:ca.db', { driver: 'sqlite', path: resolve('ca.db') }],
+    [
+      'postgres://ca:secret@db.internal:5432/ca',
+      {
+        driver: 'postgres',
+        url: 'postgres://ca:secret@db.internal:5432/ca',
+        poolSize: 10,
+        statementTimeoutMs: 5000,
+      },
+    ],
+    [
+      'postgresql://127.0.0.1/ca?sslmode=disable',
+      {
+        driver: 'postgres',
+        url: 'postgresql://127.0.0.1/ca?sslmode=disable',
+        poolSize: 10,
+        statementTimeoutMs: 5000,
+      },
+    ],
   ])('reads DATABASE_URL=%j', (url, database) => {
     expect(new AppConfig({ DATABASE_URL: url }).database).toEqual(database);
   });
 
-  it.each(['postgres://db/ca', 'sqlite:', 'sqlite://ca.db', 'memory', 'MEMORY:', 'file:ca.db'])(
-    'refuses DATABASE_URL=%s with a start-up error naming the variable',
-    (url) => {
-      const build = (): AppConfig => new AppConfig({ DATABASE_URL: url });
-      expect(build).toThrow(ConfigError);
-      expect(build).toThrow(StartupError);
-      expect(build).toThrow(/^Invalid DATABASE_URL: '.*' is not supported; use 'sqlite:<file path>'/);
-    },
-  );
+  it.each([
+    'postgres:db',
+    'postgres://',
+    'mysql://db/ca',
+    'sqlite:',
+    'sqlite://ca.db',
+    'memory',
+    'MEMORY:',
+    'file:ca.db',
+  ])('refuses DATABASE_URL=%s with a start-up error naming the variable', (url) => {
+    const build = (): AppConfig => new AppConfig({ DATABASE_URL: url });
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(StartupError);
+    expect(build).toThrow(/^Invalid DATABASE_URL: '.*' is not supported; use 'sqlite:<file path>'/);
+    expect(build).toThrow(/'postgres:\/\/<user>@<host>:<port>\/<database>'/);
+  });
+
+  it.each([
+    ['memory:', 'memory'],
+    ['sqlite:/var/lib/ca.db', 'SQLite file /var/lib/ca.db'],
+    ['postgres://ca:secret@db:5432/ca', 'PostgreSQL postgres://ca:***@db:5432/ca'],
+    ['postgresql://ca@db/ca', 'PostgreSQL postgresql://ca@db/ca'],
+  ])('describes DATABASE_URL=%s for the log without its password', (url, description) => {
+    expect(describeDatabase(new AppConfig({ DATABASE_URL: url }).database)).toBe(description);
+  });
+
+  it('reads the PostgreSQL pool size and statement timeout', () => {
+    const config = new AppConfig({
+      DATABASE_URL: 'postgres://db/ca',
+      DATABASE_POOL_SIZE: '3',
+      DATABASE_STATEMENT_TIMEOUT_MS: '250',
+    });
+    expect(config.database).toMatchObject({ driver: 'postgres', poolSize: 3, statementTimeoutMs: 250 });
+  });
+
+  it.each([
+    ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', 'ten'],
+    ['DATABASE_POOL_SIZE', '1001'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '99'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '1.5'],
+  ])('refuses %s=%s with PostgreSQL', (name, value) => {
+    expect(() => new AppConfig({ DATABASE_URL: 'postgres://db/ca', [name]: value })).toThrow(
+      new RegExp(`^Invalid ${name}: '${value}' is not a whole number`),
+    );
+  });
 
   it('waits 10 s for running actions on a graceful stop unless SHUTDOWN_GRACE_MS says otherwise', () => {
     expect(new AppConfig({}).shutdownGraceMs).toBe(10_000);

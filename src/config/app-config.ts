@@ -11,9 +11,40 @@ export interface InitialNode {
   readonly status: NodeStatus;
 }
 
-/** Where the state lives: a SQLite file (absolute path), or process memory (nothing survives a restart). */
+/**
+ * Where the state lives: a SQLite file (absolute path), a PostgreSQL database that several replicas can share,
+ * or process memory (nothing survives a restart).
+ */
 export type DatabaseConfig =
-  { readonly driver: 'sqlite'; readonly path: string } | { readonly driver: 'memory' };
+  | { readonly driver: 'sqlite'; readonly path: string }
+  | {
+      readonly driver: 'postgres';
+      readonly url: string;
+      /** Connections this process keeps to the database at most (DATABASE_POOL_SIZE). */
+      readonly poolSize: number;
+      /** The longest one statement may run before the database cancels it (DATABASE_STATEMENT_TIMEOUT_MS). */
+      readonly statementTimeoutMs: number;
+    }
+  | { readonly driver: 'memory' };
+
+/** A database URL fit for a log line: its password, if any, masked. */
+export function redactedUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.href;
+}
+
+/** The store in a few words, for the start-up log line. */
+export function describeDatabase(database: DatabaseConfig): string {
+  switch (database.driver) {
+    case 'sqlite':
+      return `SQLite file ${database.path}`;
+    case 'postgres':
+      return `PostgreSQL ${redactedUrl(database.url)}`;
+    case 'memory':
+      return 'memory';
+  }
+}
 
 /** The file used when DATABASE_URL is unset, relative to the working directory. */
 export const DEFAULT_SQLITE_FILE = 'data/cluster-actions.db';
@@ -116,19 +147,32 @@ function oneOf<T extends string>(
 }
 
 const SQLITE_SCHEME = 'sqlite:';
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
 
-/** Unset: the default SQLite file. `sqlite:<path>`: that file (relative to the working directory or absolute). */
+/**
+ * Unset: the default SQLite file. `sqlite:<path>`: that file (relative to the working directory or absolute).
+ * `postgres://...` or `postgresql://...`: that PostgreSQL database (a libpq connection URL).
+ */
 function database(env: Readonly<Record<string, string | undefined>>): DatabaseConfig {
   const raw = value(env, 'DATABASE_URL');
   if (raw === undefined) return { driver: 'sqlite', path: resolve(DEFAULT_SQLITE_FILE) };
   if (raw === 'memory:') return { driver: 'memory' };
+  if (POSTGRES_URL.test(raw)) {
+    return {
+      driver: 'postgres',
+      url: raw,
+      poolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 5000, 100, 10 * 60 * 1000),
+    };
+  }
   const path = raw.startsWith(SQLITE_SCHEME) ? raw.slice(SQLITE_SCHEME.length) : undefined;
   // `sqlite://x` would silently mean the absolute path `//x`: refuse the URL-like form instead of guessing.
   if (!path || path.startsWith('//')) {
     throw new ConfigError(
       'DATABASE_URL',
       `'${raw}' is not supported; use 'sqlite:<file path>' (e.g. 'sqlite:./data/cluster-actions.db' or ` +
-        `'sqlite:/var/lib/cluster-actions.db') or 'memory:' (nothing is kept).`,
+        `'sqlite:/var/lib/cluster-actions.db'), 'postgres://<user>@<host>:<port>/<database>' (PostgreSQL, ` +
+        `for several replicas) or 'memory:' (nothing is kept).`,
     );
   }
   return { driver: 'sqlite', path: resolve(path) };

@@ -15,7 +15,7 @@ export class HealthService {
   /** Healthy when the store answers a read. */
   async check(): Promise<void> {
     try {
-      await this.actions.findByName('');
+      await this.actions.findLatest('');
     } catch {
       throw new StoreUnavailableError();
     }

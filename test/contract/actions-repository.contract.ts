@@ -35,7 +35,7 @@ export function actionsRepositoryContract(
       await close(repository);
     });
 
-    it('stores a run and finds it by name, with every field intact', async () => {
+    it('stores a run and finds it as the latest of its name and by uid, with every field intact', async () => {
       const run = aRun({
         step: 'prepare',
         progress: 12.5,
@@ -44,8 +44,19 @@ export function actionsRepositoryContract(
         startedBy: 'admin@example.com',
       });
       expect(await repository.insertUnlessActive(run)).toEqual(run);
-      expect(await repository.findByName('change_master')).toEqual(run);
-      expect(await repository.findByName('other')).toBeUndefined();
+      expect(await repository.findLatest('change_master')).toStrictEqual(run);
+      expect(await repository.findByUid(run.actionUid)).toStrictEqual(run);
+      expect(await repository.findLatest('other')).toBeUndefined();
+      expect(await repository.findByUid(randomUUID())).toBeUndefined();
+    });
+
+    it('keeps the params as given: key order, nesting and types', async () => {
+      const params = { zeta: '1', a: { y: [true, null, 2.5], b: 'x' }, node_uid: '3' };
+      const run = aRun({ params });
+      await repository.insertUnlessActive(run);
+      expect(JSON.stringify((await repository.findByUid(run.actionUid))?.params)).toBe(
+        JSON.stringify(params),
+      );
     });
 
     it('lists the latest run of every name, ordered by name', async () => {
@@ -53,7 +64,7 @@ export function actionsRepositoryContract(
       const a = aRun({ name: 'a_action' });
       await repository.insertUnlessActive(b);
       await repository.insertUnlessActive(a);
-      expect(await repository.list()).toEqual([a, b]);
+      expect(await repository.listLatest()).toEqual([a, b]);
     });
 
     it('orders names by their characters, not by a locale', async () => {
@@ -61,11 +72,11 @@ export function actionsRepositoryContract(
       const digit = aRun({ name: 'a1' });
       await repository.insertUnlessActive(underscore);
       await repository.insertUnlessActive(digit);
-      expect((await repository.list()).map((run) => run.name)).toEqual(['a1', 'a_b']);
+      expect((await repository.listLatest()).map((run) => run.name)).toEqual(['a1', 'a_b']);
     });
 
     it('lists nothing when empty', async () => {
-      expect(await repository.list()).toEqual([]);
+      expect(await repository.listLatest()).toEqual([]);
     });
 
     it.each<ActionStatus>(['queued', 'starting', 'running', 'cancelling'])(
@@ -74,27 +85,50 @@ export function actionsRepositoryContract(
         const current = aRun({ status });
         await repository.insertUnlessActive(current);
         expect(await repository.insertUnlessActive(aRun())).toBeUndefined();
-        expect(await repository.findByName('change_master')).toEqual(current);
+        expect(await repository.findLatest('change_master')).toEqual(current);
       },
     );
 
     it.each<ActionStatus>(['completed', 'failed', 'cancelled', 'aborted'])(
-      'replaces a %s run with the new one',
+      'stores a new run after a %s one, and keeps the old one',
       async (status) => {
-        await repository.insertUnlessActive(aRun({ status }));
+        const old = aRun({ status });
+        await repository.insertUnlessActive(old);
         const next = aRun();
         expect(await repository.insertUnlessActive(next)).toEqual(next);
-        expect(await repository.findByName('change_master')).toEqual(next);
-        expect(await repository.list()).toHaveLength(1);
+        expect(await repository.findLatest('change_master')).toEqual(next);
+        expect(await repository.listLatest()).toEqual([next]);
+        expect(await repository.findByUid(old.actionUid)).toEqual(old);
       },
     );
+
+    it('keeps every run of a name; the latest is the one stored last, whatever its times say', async () => {
+      const runs = [
+        aRun({ status: 'completed', creationTime: '2026-01-01T00:00:03.000Z' }),
+        aRun({ status: 'failed', creationTime: '2026-01-01T00:00:01.000Z' }),
+        aRun({ status: 'aborted', creationTime: '2026-01-01T00:00:02.000Z' }),
+      ];
+      for (const run of runs) expect(await repository.insertUnlessActive(run)).toEqual(run);
+      expect(await repository.findLatest('change_master')).toEqual(runs[2]);
+      for (const run of runs) expect(await repository.findByUid(run.actionUid)).toEqual(run);
+    });
 
     it('lets exactly one of many concurrent inserts win', async () => {
       const attempts = Array.from({ length: 20 }, () => aRun());
       const results = await Promise.all(attempts.map((run) => repository.insertUnlessActive(run)));
       const winners = results.filter((result) => result !== undefined);
       expect(winners).toHaveLength(1);
-      expect(await repository.findByName('change_master')).toEqual(winners[0]);
+      expect(await repository.findLatest('change_master')).toEqual(winners[0]);
+      const losers = attempts.filter((run) => run.actionUid !== winners[0].actionUid);
+      for (const run of losers) expect(await repository.findByUid(run.actionUid)).toBeUndefined();
+    });
+
+    it('lets exactly one of many concurrent inserts win after a finished run', async () => {
+      await repository.insertUnlessActive(aRun({ status: 'completed' }));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => repository.insertUnlessActive(aRun())),
+      );
+      expect(results.filter((result) => result !== undefined)).toHaveLength(1);
     });
 
     it('updates a run only while its status is the expected one', async () => {
@@ -103,7 +137,8 @@ export function actionsRepositoryContract(
       const updated = await repository.update(run.actionUid, 'queued', { status: 'starting' });
       expect(updated).toEqual({ ...run, status: 'starting' });
       expect(await repository.update(run.actionUid, 'queued', { status: 'cancelled' })).toBeUndefined();
-      expect(await repository.findByName(run.name)).toEqual(updated);
+      expect(await repository.findLatest(run.name)).toEqual(updated);
+      expect(await repository.update(randomUUID(), 'queued', { status: 'starting' })).toBeUndefined();
     });
 
     it('applies every field of a patch and keeps the others', async () => {
@@ -118,16 +153,19 @@ export function actionsRepositoryContract(
         endTime: '2026-01-01T00:00:01.000Z',
         cancelledBy: 'ops@example.com',
       } as const;
-      expect(await repository.update(run.actionUid, 'running', patch)).toEqual({ ...run, ...patch });
+      expect(await repository.update(run.actionUid, 'running', patch)).toStrictEqual({ ...run, ...patch });
     });
 
-    it('does not update a run that was replaced', async () => {
+    it('updates an older run by its uid without touching the latest', async () => {
       const old = aRun({ status: 'completed' });
       await repository.insertUnlessActive(old);
       const next = aRun();
       await repository.insertUnlessActive(next);
-      expect(await repository.update(old.actionUid, 'completed', { progress: 1 })).toBeUndefined();
-      expect(await repository.findByName('change_master')).toEqual(next);
+      expect(await repository.update(old.actionUid, 'completed', { step: 'x' })).toEqual({
+        ...old,
+        step: 'x',
+      });
+      expect(await repository.findLatest('change_master')).toEqual(next);
     });
 
     it('lets exactly one of two concurrent conditional updates win', async () => {
@@ -143,11 +181,46 @@ export function actionsRepositoryContract(
     it('keeps the owner and lease of a run, and a patch renews the lease', async () => {
       const run = aRun({ ownerId: 'host:1:abcd', leaseExpiresAt: '2026-01-01T00:00:30.000Z' });
       await repository.insertUnlessActive(run);
-      expect(await repository.findByName(run.name)).toEqual(run);
+      expect(await repository.findLatest(run.name)).toEqual(run);
       const renewed = await repository.update(run.actionUid, 'queued', {
         leaseExpiresAt: '2026-01-01T00:01:00.000Z',
       });
       expect(renewed).toEqual({ ...run, leaseExpiresAt: '2026-01-01T00:01:00.000Z' });
+    });
+
+    describe('fenced update', () => {
+      const owned = (): ActionRun =>
+        aRun({ status: 'running', ownerId: 'replica-a', leaseExpiresAt: '2026-01-01T00:01:00.000Z' });
+
+      it('applies a write of the owner while its lease runs', async () => {
+        const run = owned();
+        await repository.insertUnlessActive(run);
+        const fence = { ownerId: 'replica-a', now: '2026-01-01T00:00:59.999Z' };
+        expect(await repository.update(run.actionUid, 'running', { progress: 50 }, fence)).toEqual({
+          ...run,
+          progress: 50,
+        });
+      });
+
+      it.each([
+        ['another owner', { ownerId: 'replica-b', now: '2026-01-01T00:00:00.000Z' }],
+        ['an expired lease', { ownerId: 'replica-a', now: '2026-01-01T00:01:00.000Z' }],
+        ['a lease long gone', { ownerId: 'replica-a', now: '2026-01-02T00:00:00.000Z' }],
+      ])('refuses a write with %s, and changes nothing', async (_case, fence) => {
+        const run = owned();
+        await repository.insertUnlessActive(run);
+        expect(
+          await repository.update(run.actionUid, 'running', { status: 'completed' }, fence),
+        ).toBeUndefined();
+        expect(await repository.findByUid(run.actionUid)).toEqual(run);
+      });
+
+      it('refuses a fenced write on a run without owner or lease', async () => {
+        const run = aRun({ status: 'running' });
+        await repository.insertUnlessActive(run);
+        const fence = { ownerId: 'replica-a', now: '2026-01-01T00:00:00.000Z' };
+        expect(await repository.update(run.actionUid, 'running', { progress: 1 }, fence)).toBeUndefined();
+      });
     });
 
     describe('updateAbandoned', () => {
@@ -168,7 +241,7 @@ export function actionsRepositoryContract(
           { ...running, ...aborted },
           { ...noLease, ...aborted },
         ]);
-        expect(await repository.list()).toEqual([
+        expect(await repository.listLatest()).toEqual([
           { ...running, ...aborted },
           { ...noLease, ...aborted },
           queued,
@@ -183,33 +256,69 @@ export function actionsRepositoryContract(
         for (const run of [expired, expiresNow, live, noLease]) await repository.insertUnlessActive(run);
         const updated = await repository.updateAbandoned('starting', aborted, '2026-01-01T00:01:00.000Z');
         expect(updated.map((run) => run.name).sort()).toEqual(['a', 'b', 'd']);
-        expect(await repository.findByName('c')).toEqual(live);
+        expect(await repository.findLatest('c')).toEqual(live);
       });
 
       it('updates nothing when no run is in the expected status', async () => {
         const completed = aRun({ status: 'completed' });
         await repository.insertUnlessActive(completed);
         expect(await repository.updateAbandoned('cancelling', { status: 'cancelled' })).toEqual([]);
-        expect(await repository.findByName(completed.name)).toEqual(completed);
+        expect(await repository.findLatest(completed.name)).toEqual(completed);
       });
     });
 
-    it('removes a run only while its status is the expected one', async () => {
-      const run = aRun({ status: 'completed' });
-      await repository.insertUnlessActive(run);
-      expect(await repository.remove(run.actionUid, 'failed')).toBe(false);
-      expect(await repository.remove(run.actionUid, 'completed')).toBe(true);
-      expect(await repository.findByName(run.name)).toBeUndefined();
-      expect(await repository.remove(run.actionUid, 'completed')).toBe(false);
-    });
+    describe('hide', () => {
+      it('hides a finished run only while its status is the expected one, and keeps its row', async () => {
+        const run = aRun({ status: 'completed' });
+        await repository.insertUnlessActive(run);
+        expect(await repository.hide(run.actionUid, 'failed')).toBe(false);
+        expect(await repository.hide(run.actionUid, 'completed')).toBe(true);
+        expect(await repository.findLatest(run.name)).toBeUndefined();
+        expect(await repository.listLatest()).toEqual([]);
+        expect(await repository.findByUid(run.actionUid)).toStrictEqual({ ...run, hidden: true });
+        expect(await repository.hide(run.actionUid, 'completed')).toBe(false);
+      });
 
-    it('does not remove the run that replaced the one named', async () => {
-      const old = aRun({ status: 'completed' });
-      await repository.insertUnlessActive(old);
-      const next = aRun({ status: 'completed' });
-      await repository.insertUnlessActive(next);
-      expect(await repository.remove(old.actionUid, 'completed')).toBe(false);
-      expect(await repository.findByName('change_master')).toEqual(next);
+      it('lets exactly one of two concurrent hides win', async () => {
+        const run = aRun({ status: 'failed' });
+        await repository.insertUnlessActive(run);
+        const results = await Promise.all([
+          repository.hide(run.actionUid, 'failed'),
+          repository.hide(run.actionUid, 'failed'),
+        ]);
+        expect(results.sort()).toEqual([false, true]);
+      });
+
+      it('does not reveal an older run when the latest is hidden', async () => {
+        const old = aRun({ status: 'completed' });
+        await repository.insertUnlessActive(old);
+        const latest = aRun({ status: 'failed' });
+        await repository.insertUnlessActive(latest);
+        expect(await repository.hide(latest.actionUid, 'failed')).toBe(true);
+        expect(await repository.findLatest('change_master')).toBeUndefined();
+        expect(await repository.listLatest()).toEqual([]);
+      });
+
+      it('hides an older run without hiding the latest', async () => {
+        const old = aRun({ status: 'completed' });
+        await repository.insertUnlessActive(old);
+        const next = aRun({ status: 'completed' });
+        await repository.insertUnlessActive(next);
+        expect(await repository.hide(old.actionUid, 'completed')).toBe(true);
+        expect(await repository.findLatest('change_master')).toEqual(next);
+      });
+
+      it('shows the next run of a name once it is stored after a hidden one', async () => {
+        const hidden = aRun({ name: 'b', status: 'completed' });
+        await repository.insertUnlessActive(hidden);
+        await repository.hide(hidden.actionUid, 'completed');
+        const other = aRun({ name: 'a' });
+        await repository.insertUnlessActive(other);
+        const next = aRun({ name: 'b' });
+        expect(await repository.insertUnlessActive(next)).toEqual(next);
+        expect(await repository.findLatest('b')).toEqual(next);
+        expect(await repository.listLatest()).toEqual([other, next]);
+      });
     });
   });
 }

@@ -1,6 +1,6 @@
-import { MemoryActionsRepository } from '../../src/actions/memory-actions.repository.js';
-import { MemoryUsersRepository } from '../../src/auth/memory-users.repository.js';
-import { MemoryNodesRepository } from '../../src/cluster/memory-nodes.repository.js';
+import { MemoryActionsRepository } from '../../src/storage/memory/memory-actions.repository.js';
+import { MemoryUsersRepository } from '../../src/storage/memory/memory-users.repository.js';
+import { MemoryNodesRepository } from '../../src/storage/memory/memory-nodes.repository.js';
 import { actionsRepositoryContract } from './actions-repository.contract.js';
 import { nodesRepositoryContract } from './nodes-repository.contract.js';
 import { usersRepositoryContract } from './users-repository.contract.js';

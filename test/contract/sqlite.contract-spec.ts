@@ -2,10 +2,10 @@ import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteActionsRepository } from '../../src/actions/sqlite-actions.repository.js';
-import { SqliteUsersRepository } from '../../src/auth/sqlite-users.repository.js';
-import { SqliteNodesRepository } from '../../src/cluster/sqlite-nodes.repository.js';
-import { DatabaseInUseError, openSqliteDatabase } from '../../src/database/sqlite-database.js';
+import { SqliteActionsRepository } from '../../src/storage/sqlite/sqlite-actions.repository.js';
+import { SqliteUsersRepository } from '../../src/storage/sqlite/sqlite-users.repository.js';
+import { SqliteNodesRepository } from '../../src/storage/sqlite/sqlite-nodes.repository.js';
+import { DatabaseInUseError, openSqliteDatabase } from '../../src/storage/sqlite/sqlite-database.js';
 import { actionsRepositoryContract, aRun } from './actions-repository.contract.js';
 import { nodesRepositoryContract } from './nodes-repository.contract.js';
 import { usersRepositoryContract } from './users-repository.contract.js';
@@ -40,7 +40,7 @@ describe('SQLite file', () => {
     await new SqliteActionsRepository(first).insertUnlessActive(run);
     first.close();
     const second = await openSqliteDatabase(file);
-    expect(await new SqliteActionsRepository(second).findByName(run.name)).toEqual(run);
+    expect(await new SqliteActionsRepository(second).findLatest(run.name)).toEqual(run);
     second.close();
   });
 

@@ -1,6 +1,7 @@
 import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../src/actions/action-run.js';
-import { MemoryActionsRepository } from '../../src/actions/memory-actions.repository.js';
+import type { RunFence } from '../../src/actions/actions.repository.js';
+import { MemoryActionsRepository } from '../../src/storage/memory/memory-actions.repository.js';
 
 /** A write held open by `holdWritesTo`. */
 export interface HeldWrite {
@@ -52,16 +53,21 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     if (this.down) throw new Error('store is down');
   }
 
-  override list(): Promise<ActionRun[]> {
+  override listLatest(): Promise<ActionRun[]> {
     this.check();
-    return super.list();
+    return super.listLatest();
   }
 
-  override findByName(name: string): Promise<ActionRun | undefined> {
+  override findLatest(name: string): Promise<ActionRun | undefined> {
     this.check();
     for (const notify of this.readers.get(name) ?? []) notify();
     this.readers.delete(name);
-    return super.findByName(name);
+    return super.findLatest(name);
+  }
+
+  override findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    this.check();
+    return super.findByUid(actionUid);
   }
 
   override insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
@@ -73,6 +79,7 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     actionUid: string,
     expected: ActionStatus,
     patch: ActionRunPatch,
+    fence?: RunFence,
   ): Promise<ActionRun | undefined> {
     const held = this.held;
     if (held && patch.status === held.status) {
@@ -83,7 +90,7 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
       this.refusedUpdates.push(patch);
       throw new Error('update failed');
     }
-    return super.update(actionUid, expected, patch);
+    return super.update(actionUid, expected, patch, fence);
   }
 
   private refuses(patch: ActionRunPatch): boolean {
@@ -102,8 +109,8 @@ export class FlakyActionsRepository extends MemoryActionsRepository {
     return super.updateAbandoned(expected, patch, leaseExpiredBy);
   }
 
-  override remove(actionUid: string, expected: ActionStatus): Promise<boolean> {
+  override hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
     this.check();
-    return super.remove(actionUid, expected);
+    return super.hide(actionUid, expected);
   }
 }

@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrate, SchemaTooNewError, type Migration } from './migration-runner.js';
-import { openSqliteDatabase, sqliteMigrationTarget } from './sqlite-database.js';
-import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { openSqliteDatabase, sqliteMigrationTarget } from './sqlite/sqlite-database.js';
+import { SqliteActionsRepository } from './sqlite/sqlite-actions.repository.js';
+import { SQLITE_MIGRATIONS } from './sqlite/sqlite-migrations.js';
 
 const V1: Migration = { version: 1, description: 'a', sql: 'CREATE TABLE a (x INTEGER)' };
 const V2: Migration = { version: 2, description: 'b', sql: 'CREATE TABLE b (y INTEGER)' };
@@ -106,5 +107,74 @@ describe('openSqliteDatabase', () => {
     await expect(openSqliteDatabase(file)).rejects.toThrow(
       /written by a newer release of cluster-actions.*Run the newer release, or point DATABASE_URL at another database/,
     );
+  });
+
+  it('keeps the runs of a version 2 file when it moves runs to action_uid keys (migration 3)', async () => {
+    const file = join(folder, 'v2.db');
+    const v2 = new Database(file);
+    await migrate(sqliteMigrationTarget(v2), SQLITE_MIGRATIONS.slice(0, 2));
+    const insert = v2.prepare(
+      `INSERT INTO action_runs (name, action_uid, status, progress, step, params, creation_time, end_time,
+         owner_id, lease_expires_at, started_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    insert.run(
+      'b',
+      'uid-b',
+      'running',
+      40,
+      'sync',
+      '{"z":1,"a":2}',
+      '2026-01-01T00:00:02.000Z',
+      null,
+      'host:1:x',
+      '2026-01-01T00:01:00.000Z',
+      'ops@example.com',
+    );
+    insert.run(
+      'a',
+      'uid-a',
+      'completed',
+      100,
+      null,
+      '{}',
+      '2026-01-01T00:00:01.000Z',
+      '2026-01-01T00:00:03.000Z',
+      null,
+      null,
+      null,
+    );
+    v2.close();
+
+    const db = await openSqliteDatabase(file);
+    const runs = new SqliteActionsRepository(db);
+    const running = {
+      actionUid: 'uid-b',
+      name: 'b',
+      status: 'running' as const,
+      progress: 40,
+      step: 'sync',
+      params: { z: 1, a: 2 },
+      creationTime: '2026-01-01T00:00:02.000Z',
+      ownerId: 'host:1:x',
+      leaseExpiresAt: '2026-01-01T00:01:00.000Z',
+      startedBy: 'ops@example.com',
+    };
+    const completed = {
+      actionUid: 'uid-a',
+      name: 'a',
+      status: 'completed' as const,
+      progress: 100,
+      params: {},
+      creationTime: '2026-01-01T00:00:01.000Z',
+      endTime: '2026-01-01T00:00:03.000Z',
+    };
+    expect(await runs.listLatest()).toStrictEqual([completed, running]);
+    // The kept active run still holds its name; the finished one makes way for a new run.
+    const next = { ...completed, actionUid: 'uid-a2', status: 'queued' as const, progress: 0 };
+    expect(await runs.insertUnlessActive({ ...running, actionUid: 'uid-b2' })).toBeUndefined();
+    expect(await runs.insertUnlessActive(next)).toEqual(next);
+    expect(await runs.findByUid('uid-a')).toStrictEqual(completed);
+    db.close();
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ClusterNode } from './node.js';
-import { NodesRepository } from './nodes.repository.js';
+import type { ClusterNode } from '../../cluster/node.js';
+import { NodesRepository } from '../../cluster/nodes.repository.js';
 
 @Injectable()
 export class MemoryNodesRepository extends NodesRepository {

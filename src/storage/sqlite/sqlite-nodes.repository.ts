@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { ClusterNode } from './node.js';
-import { NodesRepository } from './nodes.repository.js';
+import type { ClusterNode } from '../../cluster/node.js';
+import { NodesRepository } from '../../cluster/nodes.repository.js';
 
 /**
  * Nodes in SQLite; the columns are the node's fields. A unique index allows at most one master, and the role

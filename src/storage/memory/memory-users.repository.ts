@@ -6,8 +6,8 @@ import {
   type User,
   type UserPatch,
   type UserWriteRefusal,
-} from './user.js';
-import { UsersRepository } from './users.repository.js';
+} from '../../auth/user.js';
+import { UsersRepository } from '../../auth/users.repository.js';
 
 @Injectable()
 export class MemoryUsersRepository extends UsersRepository {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Role } from './permissions.js';
+import type { Role } from '../../auth/permissions.js';
 import {
   removesLastAdmin,
   type NewUser,
@@ -7,8 +7,8 @@ import {
   type UserPatch,
   type UserStatus,
   type UserWriteRefusal,
-} from './user.js';
-import { UsersRepository } from './users.repository.js';
+} from '../../auth/user.js';
+import { UsersRepository } from '../../auth/users.repository.js';
 
 interface UserRow {
   uid: number;

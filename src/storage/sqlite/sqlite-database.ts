@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StartupError } from '../config/startup-error.js';
-import { migrate, type Migration, type MigrationTarget } from './migration-runner.js';
+import { StartupError } from '../../config/startup-error.js';
+import { migrate, type Migration, type MigrationTarget } from '../migration-runner.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 
 /** Another process (or another app in this process) has the file open: two writers would corrupt the state. */

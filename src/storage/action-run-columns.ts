@@ -1,0 +1,91 @@
+import { ACTION_STATUSES, isTerminal } from '../actions/action-lifecycle.js';
+import type { ActionRun } from '../actions/action-run.js';
+
+/** Every field of a run and its column in `action_runs`, in both SQL backends. */
+const COLUMN_OF = {
+  actionUid: 'action_uid',
+  name: 'name',
+  status: 'status',
+  progress: 'progress',
+  step: 'step',
+  params: 'params',
+  errorCode: 'error_code',
+  errorMessage: 'error_message',
+  creationTime: 'creation_time',
+  startTime: 'start_time',
+  endTime: 'end_time',
+  startedBy: 'started_by',
+  cancelledBy: 'cancelled_by',
+  ownerId: 'owner_id',
+  leaseExpiresAt: 'lease_expires_at',
+  hidden: 'hidden',
+} as const satisfies Record<keyof ActionRun, string>;
+
+type RunField = keyof typeof COLUMN_OF;
+const FIELDS = Object.keys(COLUMN_OF) as RunField[];
+
+/**
+ * The active statuses as an SQL list. The partial unique index that allows one active run per name is declared
+ * with this very list in each backend's migration, so that `ON CONFLICT (name) WHERE ...` can name it.
+ */
+export const ACTIVE_STATUS_LIST = ACTION_STATUSES.filter((status) => !isTerminal(status))
+  .map((status) => `'${status}'`)
+  .join(', ');
+
+/**
+ * The given fields of a run as `[column, value]` pairs for a write: an absent field (or one set to undefined)
+ * is NULL, params are JSON text, and `hidden` is what the backend stores for a boolean.
+ */
+export function toColumns(
+  fields: Partial<ActionRun>,
+  hidden: (value: boolean) => unknown,
+): [column: string, value: unknown][] {
+  return (Object.keys(fields) as RunField[])
+    .filter((field) => field in COLUMN_OF)
+    .map((field) => {
+      const value = fields[field];
+      if (field === 'params') return [COLUMN_OF[field], JSON.stringify(value)];
+      if (field === 'hidden') return [COLUMN_OF[field], hidden(value === true)];
+      return [COLUMN_OF[field], value ?? null];
+    });
+}
+
+/**
+ * A stored row as a run, the same from every backend: NULL columns and a false `hidden` are absent fields,
+ * timestamps ISO strings (PostgreSQL gives Dates), params parsed (SQLite gives JSON text).
+ */
+export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
+  const run: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = row[COLUMN_OF[field]];
+    if (value === null || value === undefined) continue;
+    if (field === 'hidden') {
+      if (value === true || value === 1) run.hidden = true;
+    } else if (field === 'params') {
+      run.params = typeof value === 'string' ? JSON.parse(value) : value;
+    } else {
+      run[field] = value instanceof Date ? value.toISOString() : value;
+    }
+  }
+  return run as unknown as ActionRun;
+}
+
+/** Every column of `action_runs` but `seq`, in the order of `runValues`. */
+export const RUN_COLUMNS: readonly string[] = FIELDS.map((field) => COLUMN_OF[field]);
+
+/** Every column of a new run, in the order of RUN_COLUMNS, for an INSERT. */
+export function runValues(run: ActionRun, hidden: (value: boolean) => unknown): unknown[] {
+  return toColumns(Object.fromEntries(FIELDS.map((field) => [field, run[field]])), hidden).map(
+    ([, value]) => value,
+  );
+}
+
+/** The SET list of an UPDATE writing `columns` from the placeholders `placeholder(0)`, `placeholder(1)`, ... */
+export function setList(
+  columns: readonly [string, unknown][],
+  placeholder: (index: number) => string,
+): string {
+  // An empty patch changes nothing, but the statement still checks its conditions and returns the run.
+  if (columns.length === 0) return 'status = status';
+  return columns.map(([column], index) => `${column} = ${placeholder(index)}`).join(', ');
+}

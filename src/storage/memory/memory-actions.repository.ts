@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+
+const byName = (a: ActionRun, b: ActionRun): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Keeps runs in this process only. Each method runs without an await, so each is atomic. */
+@Injectable()
+export class MemoryActionsRepository extends ActionsRepository {
+  /** Every run, in insertion order (a Map keeps it): the last one of a name is its latest. */
+  private readonly byUid = new Map<string, ActionRun>();
+  private readonly latestUid = new Map<string, string>();
+
+  listLatest(): Promise<ActionRun[]> {
+    const latest = [...this.latestUid.values()].map((uid) => this.byUid.get(uid)!);
+    // Binary order, as SQL backends sort text by default (a locale would put `a_b` before `a1`).
+    return Promise.resolve(latest.filter((run) => !run.hidden).sort(byName));
+  }
+
+  findLatest(name: string): Promise<ActionRun | undefined> {
+    const run = this.latest(name);
+    return Promise.resolve(run?.hidden ? undefined : run);
+  }
+
+  findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    return Promise.resolve(this.byUid.get(actionUid));
+  }
+
+  insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    const current = this.latest(run.name);
+    if (current && !isTerminal(current.status)) return Promise.resolve(undefined);
+    this.byUid.set(run.actionUid, run);
+    this.latestUid.set(run.name, run.actionUid);
+    return Promise.resolve(run);
+  }
+
+  update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    fence?: RunFence,
+  ): Promise<ActionRun | undefined> {
+    const current = this.byUid.get(actionUid);
+    if (!current || current.status !== expected) return Promise.resolve(undefined);
+    if (fence && !(current.ownerId === fence.ownerId && (current.leaseExpiresAt ?? '') > fence.now)) {
+      return Promise.resolve(undefined);
+    }
+    return Promise.resolve(this.write(current, patch));
+  }
+
+  updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    const abandoned = [...this.byUid.values()].filter(
+      (run) =>
+        run.status === expected &&
+        (leaseExpiredBy === undefined ||
+          run.leaseExpiresAt === undefined ||
+          run.leaseExpiresAt <= leaseExpiredBy),
+    );
+    return Promise.resolve(abandoned.map((run) => this.write(run, patch)));
+  }
+
+  hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    const current = this.byUid.get(actionUid);
+    if (!current || current.status !== expected || current.hidden) return Promise.resolve(false);
+    this.write(current, { hidden: true });
+    return Promise.resolve(true);
+  }
+
+  private latest(name: string): ActionRun | undefined {
+    const uid = this.latestUid.get(name);
+    return uid === undefined ? undefined : this.byUid.get(uid);
+  }
+
+  private write(run: ActionRun, patch: ActionRunPatch | { hidden: true }): ActionRun {
+    const updated: ActionRun = { ...run, ...patch };
+    this.byUid.set(run.actionUid, updated);
+    return updated;
+  }
+}

@@ -1,0 +1,121 @@
+import type pg from 'pg';
+import type { ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ACTIVE_STATUS_LIST,
+  RUN_COLUMNS,
+  runFromRow,
+  runValues,
+  setList,
+  toColumns,
+} from '../action-run-columns.js';
+import { preparedQuery } from './prepared-query.js';
+
+type Row = Record<string, unknown>;
+const asBoolean = (value: boolean): boolean => value;
+
+/**
+ * Runs in PostgreSQL: every call is one statement, so one round trip, and each condition (status, owner and
+ * lease, one active run per name) is checked by the statement that writes.
+ */
+export class PostgresActionsRepository extends ActionsRepository {
+  constructor(private readonly pool: pg.Pool) {
+    super();
+  }
+
+  async listLatest(): Promise<ActionRun[]> {
+    // A loose index scan over (name, seq): one probe per name for the next name and one for its latest run,
+    // so the cost follows the number of action names, not the length of their history.
+    const rows = await this.query(
+      `WITH RECURSIVE names AS (
+         SELECT MIN(name) AS name FROM action_runs
+         UNION ALL
+         SELECT (SELECT MIN(name) FROM action_runs WHERE name > names.name) FROM names WHERE names.name IS NOT NULL
+       )
+       SELECT latest.* FROM names CROSS JOIN LATERAL (
+         SELECT * FROM action_runs WHERE action_runs.name = names.name ORDER BY seq DESC LIMIT 1
+       ) AS latest
+       WHERE NOT latest.hidden ORDER BY latest.name`,
+    );
+    return rows.map(runFromRow);
+  }
+
+  async findLatest(name: string): Promise<ActionRun | undefined> {
+    const [row] = await this.query('SELECT * FROM action_runs WHERE name = $1 ORDER BY seq DESC LIMIT 1', [
+      name,
+    ]);
+    const run = row && runFromRow(row);
+    return run?.hidden ? undefined : run;
+  }
+
+  async findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    const [row] = await this.query('SELECT * FROM action_runs WHERE action_uid = $1', [actionUid]);
+    return row && runFromRow(row);
+  }
+
+  async insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    // The partial unique index refuses a second active run of the name, across every replica; DO NOTHING
+    // turns that into no row. A concurrent insert of the same name waits for the first one's outcome.
+    const rows = await this.query(
+      `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')})
+       VALUES (${RUN_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})
+       ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING RETURNING action_uid`,
+      runValues(run, asBoolean),
+    );
+    return rows.length === 1 ? run : undefined;
+  }
+
+  async update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    fence?: RunFence,
+  ): Promise<ActionRun | undefined> {
+    const columns = toColumns(patch, asBoolean);
+    const next = columns.length;
+    const condition = fence
+      ? `action_uid = $${next + 1} AND status = $${next + 2} AND owner_id = $${next + 3}
+         AND lease_expires_at > $${next + 4}`
+      : `action_uid = $${next + 1} AND status = $${next + 2}`;
+    const [row] = await this.query(
+      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${condition} RETURNING *`,
+      [
+        ...columns.map(([, value]) => value),
+        actionUid,
+        expected,
+        ...(fence ? [fence.ownerId, fence.now] : []),
+      ],
+    );
+    return row && runFromRow(row);
+  }
+
+  async updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    const columns = toColumns(patch, asBoolean);
+    const next = columns.length;
+    const rows = await this.query(
+      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)}
+       WHERE status = $${next + 1} AND ($${next + 2}::timestamptz IS NULL OR lease_expires_at IS NULL
+         OR lease_expires_at <= $${next + 2}::timestamptz)
+       RETURNING *`,
+      [...columns.map(([, value]) => value), expected, leaseExpiredBy ?? null],
+    );
+    return rows.map(runFromRow);
+  }
+
+  async hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    const rows = await this.query(
+      'UPDATE action_runs SET hidden = true WHERE action_uid = $1 AND status = $2 AND NOT hidden RETURNING seq',
+      [actionUid, expected],
+    );
+    return rows.length === 1;
+  }
+
+  private query(text: string, values: unknown[] = []): Promise<Row[]> {
+    return preparedQuery<Row>(this.pool, text, values);
+  }
+}

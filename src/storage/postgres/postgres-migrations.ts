@@ -1,0 +1,60 @@
+import type { Migration } from '../migration-runner.js';
+
+/**
+ * The PostgreSQL schema, oldest first. Append a new migration for every change; never edit a released one.
+ * Its versions are its own: the backend started with the SQLite schema as of SQLite's version 3.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'action runs keyed by action_uid, users and nodes',
+    sql: `
+      CREATE TABLE action_runs (
+        action_uid text PRIMARY KEY,
+        -- Insertion order: the latest run of a name has the highest.
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        -- Binary order, as the other backends sort names.
+        name text COLLATE "C" NOT NULL,
+        status text NOT NULL,
+        progress double precision NOT NULL,
+        step text,
+        -- json, not jsonb: the parameters are kept as the client gave them (jsonb reorders keys).
+        params json NOT NULL,
+        error_code text,
+        error_message text,
+        creation_time timestamptz NOT NULL,
+        start_time timestamptz,
+        end_time timestamptz,
+        started_by text,
+        cancelled_by text,
+        owner_id text,
+        lease_expires_at timestamptz,
+        hidden boolean NOT NULL DEFAULT false
+      );
+      CREATE INDEX action_runs_latest ON action_runs (name, seq);
+      -- At most one active run per name, whichever replica writes.
+      CREATE UNIQUE INDEX action_runs_one_active ON action_runs (name)
+        WHERE status IN ('queued', 'starting', 'running', 'cancelling');
+
+      CREATE TABLE users (
+        uid integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        email text NOT NULL,
+        email_key text NOT NULL UNIQUE, -- the email lower-cased: emails are unique whatever their case
+        name text NOT NULL,
+        role text NOT NULL,
+        status text NOT NULL,
+        password_hash text NOT NULL,
+        password_issue_date text NOT NULL
+      );
+
+      CREATE TABLE nodes (
+        uid integer PRIMARY KEY,
+        addr text NOT NULL,
+        status text NOT NULL,
+        role text NOT NULL CHECK (role IN ('master', 'slave'))
+      );
+      -- Never two masters, whatever a write does; zero is prevented by moving the role in one transaction.
+      CREATE UNIQUE INDEX nodes_one_master ON nodes (role) WHERE role = 'master';
+    `,
+  },
+];

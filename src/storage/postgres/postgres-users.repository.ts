@@ -1,0 +1,146 @@
+import type pg from 'pg';
+import type { Role } from '../../auth/permissions.js';
+import {
+  isActiveAdmin,
+  removesLastAdmin,
+  type NewUser,
+  type User,
+  type UserPatch,
+  type UserStatus,
+  type UserWriteRefusal,
+} from '../../auth/user.js';
+import { UsersRepository } from '../../auth/users.repository.js';
+import { inTransaction } from './postgres-transaction.js';
+import { preparedQuery } from './prepared-query.js';
+
+interface UserRow {
+  uid: number;
+  email: string;
+  name: string;
+  role: Role;
+  status: UserStatus;
+  password_hash: string;
+  password_issue_date: string;
+}
+
+const toUser = (row: UserRow): User => ({
+  uid: row.uid,
+  email: row.email,
+  name: row.name,
+  role: row.role,
+  status: row.status,
+  passwordHash: row.password_hash,
+  passwordIssueDate: row.password_issue_date,
+});
+
+const USER_COLUMNS = 'uid, email, name, role, status, password_hash, password_issue_date';
+
+/**
+ * Users in PostgreSQL. Emails are unique through `email_key` (the email lower-cased in JavaScript, as the other
+ * backends compare them). The last-admin rule is a read-check-write: an update or delete first locks the target
+ * and every active admin (FOR UPDATE, in uid order so two writers never deadlock), so of two admins demoting each
+ * other at once the second waits, then sees the first one's write and is refused.
+ */
+export class PostgresUsersRepository extends UsersRepository {
+  constructor(private readonly pool: pg.Pool) {
+    super();
+  }
+
+  async count(): Promise<number> {
+    const { rows } = await this.pool.query<{ count: number }>('SELECT COUNT(*)::integer AS count FROM users');
+    return rows[0].count;
+  }
+
+  async list(): Promise<User[]> {
+    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY uid`);
+    return rows.map(toUser);
+  }
+
+  // Every authenticated request reads its user: prepared statements.
+  async findByEmail(email: string): Promise<User | undefined> {
+    const [row] = await preparedQuery<UserRow>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`,
+      [email.toLowerCase()],
+    );
+    return row && toUser(row);
+  }
+
+  async findByUid(uid: number): Promise<User | undefined> {
+    const [row] = await preparedQuery<UserRow>(
+      this.pool,
+      `SELECT ${USER_COLUMNS} FROM users WHERE uid = $1`,
+      [uid],
+    );
+    return row && toUser(row);
+  }
+
+  async insert(user: NewUser): Promise<User | undefined> {
+    const { rows } = await this.pool.query<UserRow>(
+      `INSERT INTO users (email, email_key, name, role, status, password_hash, password_issue_date)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (email_key) DO NOTHING
+       RETURNING ${USER_COLUMNS}`,
+      [
+        user.email,
+        user.email.toLowerCase(),
+        user.name,
+        user.role,
+        user.status,
+        user.passwordHash,
+        user.passwordIssueDate,
+      ],
+    );
+    return rows[0] && toUser(rows[0]);
+  }
+
+  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
+    return this.guarded(uid, (current) => ({ ...current, ...patch }));
+  }
+
+  delete(uid: number): Promise<User | UserWriteRefusal> {
+    return this.guarded(uid, () => undefined);
+  }
+
+  /**
+   * One transaction: locks the user `uid` and every active admin, replaces the user with `change(user)` (or
+   * deletes it when that is undefined) unless that removes the last active admin. Returns the user as updated,
+   * or as it was when deleted.
+   */
+  private async guarded(
+    uid: number,
+    change: (current: User) => User | undefined,
+  ): Promise<User | UserWriteRefusal> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users WHERE uid = $1 OR (role = 'admin' AND status = 'active')
+         ORDER BY uid FOR UPDATE`,
+        [uid],
+      );
+      const locked = rows.map(toUser);
+      const current = locked.find((user) => user.uid === uid);
+      return current ? this.write(client, current, change(current), locked) : 'not_found';
+    });
+  }
+
+  private async write(
+    client: pg.PoolClient,
+    current: User,
+    after: User | undefined,
+    locked: readonly User[],
+  ): Promise<User | UserWriteRefusal> {
+    const otherActiveAdmins = (): number =>
+      locked.filter((user) => user.uid !== current.uid && isActiveAdmin(user)).length;
+    if (removesLastAdmin(current, after, otherActiveAdmins)) return 'last_admin';
+    if (!after) {
+      await client.query('DELETE FROM users WHERE uid = $1', [current.uid]);
+      return current;
+    }
+    const { rows } = await client.query<UserRow>(
+      `UPDATE users SET name = $2, role = $3, status = $4, password_hash = $5, password_issue_date = $6
+       WHERE uid = $1 RETURNING ${USER_COLUMNS}`,
+      [after.uid, after.name, after.role, after.status, after.passwordHash, after.passwordIssueDate],
+    );
+    return toUser(rows[0]);
+  }
+}

@@ -1,0 +1,122 @@
+import type Database from 'better-sqlite3';
+import type { ActionStatus } from '../../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ACTIVE_STATUS_LIST,
+  RUN_COLUMNS,
+  runFromRow,
+  runValues,
+  setList,
+  toColumns,
+} from '../action-run-columns.js';
+
+type Row = Record<string, unknown>;
+
+/** SQLite has no boolean: `hidden` is 0 or 1. */
+const asInteger = (value: boolean): number => (value ? 1 : 0);
+
+/**
+ * Runs in SQLite, one statement per call: each condition (status, owner, lease, one active run per name) is
+ * checked by the statement that writes, so every read-check-write is atomic.
+ */
+export class SqliteActionsRepository extends ActionsRepository {
+  private readonly selectLatestVisible;
+  private readonly selectLatest;
+  private readonly selectByUid;
+  private readonly hideStatement;
+  private readonly insertStatement;
+  /** UPDATE statements by the columns they set and whether they are fenced: prepared once each. */
+  private readonly updates = new Map<string, Database.Statement<unknown[], Row>>();
+
+  constructor(private readonly db: Database.Database) {
+    super();
+    // The latest run of each name is found through the (name, seq) index; hidden ones are dropped after.
+    this.selectLatestVisible = db.prepare<[], Row>(
+      `SELECT * FROM action_runs WHERE seq IN (SELECT MAX(seq) FROM action_runs GROUP BY name)
+       AND hidden = 0 ORDER BY name`,
+    );
+    this.selectLatest = db.prepare<[string], Row>(
+      'SELECT * FROM action_runs WHERE name = ? ORDER BY seq DESC LIMIT 1',
+    );
+    this.selectByUid = db.prepare<[string], Row>('SELECT * FROM action_runs WHERE action_uid = ?');
+    // The partial unique index refuses a second active run of the name; DO NOTHING turns that into 0 changes.
+    this.insertStatement = db.prepare<unknown[]>(
+      `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
+       ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING`,
+    );
+    this.hideStatement = db.prepare<[string, ActionStatus]>(
+      'UPDATE action_runs SET hidden = 1 WHERE action_uid = ? AND status = ? AND hidden = 0',
+    );
+  }
+
+  listLatest(): Promise<ActionRun[]> {
+    return Promise.resolve(this.selectLatestVisible.all().map(runFromRow));
+  }
+
+  findLatest(name: string): Promise<ActionRun | undefined> {
+    const row = this.selectLatest.get(name);
+    const run = row && runFromRow(row);
+    return Promise.resolve(run?.hidden ? undefined : run);
+  }
+
+  findByUid(actionUid: string): Promise<ActionRun | undefined> {
+    const row = this.selectByUid.get(actionUid);
+    return Promise.resolve(row && runFromRow(row));
+  }
+
+  insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    const { changes } = this.insertStatement.run(runValues(run, asInteger));
+    return Promise.resolve(changes === 1 ? run : undefined);
+  }
+
+  update(
+    actionUid: string,
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    fence?: RunFence,
+  ): Promise<ActionRun | undefined> {
+    const columns = toColumns(patch, asInteger);
+    const condition = fence
+      ? 'action_uid = ? AND status = ? AND owner_id = ? AND lease_expires_at > ?'
+      : 'action_uid = ? AND status = ?';
+    const row = this.updateStatement(columns, condition).get(
+      ...columns.map(([, value]) => value),
+      actionUid,
+      expected,
+      ...(fence ? [fence.ownerId, fence.now] : []),
+    );
+    return Promise.resolve(row && runFromRow(row));
+  }
+
+  updateAbandoned(
+    expected: ActionStatus,
+    patch: ActionRunPatch,
+    leaseExpiredBy?: string,
+  ): Promise<ActionRun[]> {
+    const columns = toColumns(patch, asInteger);
+    const by = leaseExpiredBy ?? null;
+    const rows = this.updateStatement(
+      columns,
+      'status = ? AND (? IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)',
+    ).all(...columns.map(([, value]) => value), expected, by, by);
+    return Promise.resolve(rows.map(runFromRow));
+  }
+
+  hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
+    return Promise.resolve(this.hideStatement.run(actionUid, expected).changes === 1);
+  }
+
+  private updateStatement(
+    columns: [string, unknown][],
+    condition: string,
+  ): Database.Statement<unknown[], Row> {
+    const sql = `UPDATE action_runs SET ${setList(columns, () => '?')} WHERE ${condition} RETURNING *`;
+    let statement = this.updates.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], Row>(sql);
+      this.updates.set(sql, statement);
+    }
+    return statement;
+  }
+}
