@@ -41,6 +41,10 @@ function statusOf(kind: DomainErrorKind): number {
 const CLIENT_ERRORS: Readonly<Record<number, ErrorBody>> = {
   400: { error_code: 'invalid_request', description: 'The request is malformed.' },
   404: { error_code: 'not_found', description: 'No such route.' },
+  405: {
+    error_code: 'method_not_allowed',
+    description: 'The route does not support this method; the Allow header lists the ones it does.',
+  },
   413: { error_code: 'payload_too_large', description: 'The request body is larger than 1 MB.' },
   415: { error_code: 'unsupported_media_type', description: 'The request body must be JSON.' },
 };
