@@ -40,32 +40,30 @@ function restrict(path: string, mode: number): void {
 }
 
 /**
- * Creates the database's folder owner-only, one missing level at a time: mkdirSync's `recursive` option never
- * returns on Node 20 for a path under /proc. An existing folder that holds nothing but this database is the
- * database's own (an earlier release created it world-readable) and is made owner-only too; a shared one
- * (e.g. /var/lib) is left as it is.
+ * Creates the missing folders owner-only, one level at a time (mkdirSync's `recursive` option never returns on
+ * Node 20 for a path under /proc), then the file itself owner-only: SQLite gives its WAL and journal the mode of
+ * the database file. Opening the file for appending also proves it writable before SQLite touches it.
  */
-function prepareFolder(path: string): void {
-  const folder = dirname(path);
+function create(path: string): void {
   const missing: string[] = [];
-  for (let current = folder; !existsSync(current); current = dirname(current)) missing.unshift(current);
-  for (const created of missing) {
-    mkdirSync(created, OWNER_ONLY_FOLDER);
-    restrict(created, OWNER_ONLY_FOLDER);
-  }
-  const own = new Set(databaseFiles(basename(path)));
-  if (missing.length === 0 && readdirSync(folder).every((name) => own.has(name))) {
+  for (let folder = dirname(path); !existsSync(folder); folder = dirname(folder)) missing.unshift(folder);
+  for (const folder of missing) {
+    mkdirSync(folder, OWNER_ONLY_FOLDER);
     restrict(folder, OWNER_ONLY_FOLDER);
   }
+  closeSync(openSync(path, 'a', OWNER_ONLY_FILE));
 }
 
 /**
- * Creates the database file owner-only (SQLite gives its WAL and journal the mode of the database file) and
- * makes existing ones owner-only. Opening it for appending also proves it is writable before SQLite touches it.
+ * Makes owner-only what an earlier release left world-readable, once the file is known to be this service's
+ * database: the file, its WAL and journal, and its folder when the folder holds nothing else (a shared folder
+ * such as /var/lib is left as it is).
  */
-function prepareFiles(path: string): void {
-  closeSync(openSync(path, 'a', OWNER_ONLY_FILE));
-  for (const file of databaseFiles(path)) if (existsSync(file)) restrict(file, OWNER_ONLY_FILE);
+function restrictExisting(path: string): void {
+  const files = databaseFiles(path);
+  for (const file of files) if (existsSync(file)) restrict(file, OWNER_ONLY_FILE);
+  const own = new Set(files.map((file) => basename(file)));
+  if (readdirSync(dirname(path)).every((name) => own.has(name))) restrict(dirname(path), OWNER_ONLY_FOLDER);
 }
 
 /**
@@ -139,12 +137,12 @@ export async function openSqliteDatabase(path: string): Promise<Database.Databas
 function openExclusively(path: string): Database.Database {
   let db: Database.Database | undefined;
   try {
-    prepareFolder(path);
-    prepareFiles(path);
+    create(path);
     // timeout 0: a file in use is refused at once rather than after waiting for a lock that will not be released.
     db = new Database(path, { timeout: 0 });
     db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
     db.exec('BEGIN IMMEDIATE; COMMIT');
+    restrictExisting(path);
     return db;
   } catch (error) {
     db?.close();
