@@ -6,6 +6,7 @@ import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { StorageModule } from './storage/storage.module.js';
+import { MethodNotAllowedModule } from './errors/method-not-allowed.js';
 import { HealthModule } from './health/health.module.js';
 
 @Module({})
@@ -21,6 +22,7 @@ export class AppModule {
         ActionsModule,
         ClusterModule,
         HealthModule,
+        MethodNotAllowedModule,
       ],
     };
   }

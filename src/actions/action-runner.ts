@@ -1,7 +1,13 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config.js';
+import { isTerminal } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
@@ -10,7 +16,7 @@ import { RunStore } from './run-store.js';
 
 /** Executes runs in the background, owns them through a lease, and routes cancels to the run's live session. */
 @Injectable()
-export class ActionRunner implements OnApplicationShutdown {
+export class ActionRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ActionRunner.name);
   /** Every run this process holds, queued or executing, by action_uid. */
   private readonly sessions = new Map<string, RunSession>();
@@ -18,6 +24,7 @@ export class ActionRunner implements OnApplicationShutdown {
   private readonly waiting: RunSession[] = [];
   private executing = 0;
   private stopping = false;
+  private stopStartedAt = performance.now();
   /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
   private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -87,15 +94,25 @@ export class ActionRunner implements OnApplicationShutdown {
     return this.sessions.size;
   }
 
+  /** When the graceful stop began (Nest closes the HTTP server between this and onApplicationShutdown). */
+  beforeApplicationShutdown(): void {
+    this.stopStartedAt = performance.now();
+  }
+
   /**
    * Graceful stop. Nest calls this once the HTTP server has closed, so no new run can start. Every run is asked
    * to stop at its next safe point; SHUTDOWN_GRACE_MS later, the ones still going are recorded `aborted`. The
-   * store closes after this (Nest shuts the global StorageModule down last).
+   * store closes after this (Nest shuts the global StorageModule down last). One line says what happened.
    */
-  async onApplicationShutdown(): Promise<void> {
+  async onApplicationShutdown(signal?: string): Promise<void> {
     this.stopping = true;
-    const sessions = [...this.sessions.values()];
-    if (sessions.length === 0) return;
+    const outcome = await this.stopRuns([...this.sessions.values()]);
+    const took = Math.round(performance.now() - this.stopStartedAt);
+    this.logger.log(`Graceful stop${signal ? ` on ${signal}` : ''} took ${took} ms: ${outcome}.`);
+  }
+
+  private async stopRuns(sessions: RunSession[]): Promise<string> {
+    if (sessions.length === 0) return 'no run was in progress';
     const graceMs = this.config.shutdownGraceMs;
     this.logger.log(`Stopping ${sessions.length} run(s) at their next safe point (up to ${graceMs} ms).`);
     for (const session of sessions) session.interrupt();
@@ -105,7 +122,15 @@ export class ActionRunner implements OnApplicationShutdown {
     });
     await Promise.race([Promise.all(sessions.map((session) => session.ended)), graceOver]);
     clearTimeout(timer);
+    const late = sessions.filter((session) => !session.isOver);
     // Records the runs still going as aborted; a session whose run ended meanwhile writes nothing.
     await Promise.all(sessions.map((session) => session.abandon(graceMs)));
+    const early = sessions.filter((session) => !late.includes(session));
+    const interrupted = early.filter((session) => session.run.status === 'aborted').length;
+    const finished = early.filter((session) => isTerminal(session.run.status)).length - interrupted;
+    return (
+      `${finished} run(s) finished, ${interrupted} stopped at a safe point and recorded aborted, ` +
+      `${late.length} recorded aborted after the ${graceMs} ms grace`
+    );
   }
 }

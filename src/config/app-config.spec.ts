@@ -202,3 +202,41 @@ describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {
     expect(() => new AppConfig({ HEADERS_TIMEOUT_SECONDS: '10', [name]: value })).toThrow(message);
   });
 });
+
+describe('AppConfig: HOST and TLS files', () => {
+  it('listens on loopback over plain HTTP by default', () => {
+    const config = new AppConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.tls).toBeUndefined();
+  });
+
+  it.each(['0.0.0.0', '::', '::1', '10.1.2.3', 'localhost', 'api.example.internal'])(
+    'reads HOST=%s',
+    (host) => {
+      expect(new AppConfig({ HOST: host }).host).toBe(host);
+    },
+  );
+
+  it.each(['http://0.0.0.0', '0.0.0.0:8080', 'two words', '-bad-'])('refuses HOST=%s', (host) => {
+    expect(() => new AppConfig({ HOST: host })).toThrow(
+      /^Invalid HOST: '.*' is not an IP address or a host name/,
+    );
+  });
+
+  it('reads both TLS files, relative to the working directory', () => {
+    expect(new AppConfig({ TLS_CERT_FILE: 'tls/cert.pem', TLS_KEY_FILE: '/etc/ca/key.pem' }).tls).toEqual({
+      certFile: resolve('tls/cert.pem'),
+      keyFile: '/etc/ca/key.pem',
+    });
+  });
+
+  it.each([
+    [{ TLS_CERT_FILE: 'cert.pem' }, /^Invalid TLS_KEY_FILE: it must be set together with TLS_CERT_FILE/],
+    [
+      { TLS_KEY_FILE: 'key.pem', TLS_CERT_FILE: ' ' },
+      /^Invalid TLS_CERT_FILE: it must be set together with TLS_KEY_FILE/,
+    ],
+  ])('refuses one TLS file without the other: %j', (env, message) => {
+    expect(() => new AppConfig(env)).toThrow(message);
+  });
+});

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { emailCharacterProblem } from '../auth/user.js';
 import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
@@ -46,6 +47,12 @@ export function describeDatabase(database: DatabaseConfig): string {
   }
 }
 
+/** The certificate chain and private key (PEM files) served over HTTPS. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
 /** The file used when DATABASE_URL is unset, relative to the working directory. */
 export const DEFAULT_SQLITE_FILE = 'data/cluster-actions.db';
 
@@ -71,6 +78,10 @@ export class ConfigError extends StartupError {
 /** The service's settings, read from the environment and validated once at start-up. */
 export class AppConfig {
   readonly port: number;
+  /** The listen address. Loopback by default: plain HTTP carries Basic credentials in clear text. */
+  readonly host: string;
+  /** HTTPS when set (TLS_CERT_FILE and TLS_KEY_FILE), plain HTTP otherwise. */
+  readonly tls?: TlsFiles;
   readonly database: DatabaseConfig;
   readonly adminEmail?: string;
   readonly adminPassword?: string;
@@ -96,6 +107,8 @@ export class AppConfig {
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
+    this.host = host(env);
+    this.tls = tlsFiles(env);
     this.database = database(env);
     this.adminEmail = adminEmail(env);
     this.adminPassword = adminPassword(env);
@@ -144,6 +157,37 @@ function oneOf<T extends string>(
     throw new ConfigError(name, `'${raw}' is not one of ${allowed.join(', ')}.`);
   }
   return raw as T;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** An IP address, or a host name that resolves to the addresses to listen on (e.g. `localhost`). */
+function host(env: Readonly<Record<string, string | undefined>>): string {
+  const raw = value(env, 'HOST');
+  if (raw === undefined) return DEFAULT_HOST;
+  if (
+    isIP(raw) === 0 &&
+    !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(raw)
+  ) {
+    throw new ConfigError(
+      'HOST',
+      `'${raw}' is not an IP address or a host name (e.g. 127.0.0.1, 0.0.0.0 for every IPv4 interface, or ::).`,
+    );
+  }
+  return raw;
+}
+
+/** Both files or neither: one alone is a mistake, not a request for plain HTTP. */
+function tlsFiles(env: Readonly<Record<string, string | undefined>>): TlsFiles | undefined {
+  const certFile = value(env, 'TLS_CERT_FILE');
+  const keyFile = value(env, 'TLS_KEY_FILE');
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const [missing, set] =
+      certFile === undefined ? ['TLS_CERT_FILE', 'TLS_KEY_FILE'] : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    throw new ConfigError(missing, `it must be set together with ${set} (both for HTTPS, neither for HTTP).`);
+  }
+  return { certFile: resolve(certFile), keyFile: resolve(keyFile) };
 }
 
 const SQLITE_SCHEME = 'sqlite:';

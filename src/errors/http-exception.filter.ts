@@ -48,6 +48,10 @@ const CLIENT_ERRORS: Readonly<Record<number, ErrorBody>> = {
       'A request that changes state cannot come from a page of another site (see ALLOWED_ORIGINS).',
   },
   404: { error_code: 'not_found', description: 'No such route.' },
+  405: {
+    error_code: 'method_not_allowed',
+    description: 'The route does not support this method; the Allow header lists the ones it does.',
+  },
   413: { error_code: 'payload_too_large', description: 'The request body is larger than 1 MB.' },
   415: { error_code: 'unsupported_media_type', description: 'The request body must be JSON.' },
 };

@@ -18,8 +18,6 @@ describe('error bodies from every layer', () => {
   it.each([
     ['GET', '/nope', 404, 'not_found'],
     ['GET', '/v1/cluster', 404, 'not_found'],
-    ['PUT', '/v1/cluster/actions/change_master', 404, 'not_found'],
-    ['PATCH', '/v1/cluster/actions', 404, 'not_found'],
     ['GET', '/v1/cluster/actions/%E0%A4%A', 400, 'invalid_request'],
     ['GET', '/v1/nodes/%ff', 400, 'invalid_request'],
   ])('%s %s is %i %s with the standard body', async (method, url, status, code) => {
@@ -28,6 +26,27 @@ describe('error bodies from every layer', () => {
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.body.error_code).toBe(code);
     expect(isStandardBody(response.body)).toBe(true);
+  });
+
+  it.each([
+    ['PUT', '/v1/cluster/actions/change_master', 'GET, POST, DELETE'],
+    ['PATCH', '/v1/cluster/actions', 'GET'],
+    ['POST', '/v1/nodes/status', 'GET'],
+    ['POST', '/v1/users/2', 'GET, PUT, DELETE'],
+    ['DELETE', '/v1/users', 'GET, POST'],
+    ['PUT', '/health', 'GET'],
+  ])('%s %s is 405 method_not_allowed with Allow: %s', async (method, url, allow) => {
+    const response = await t.http[method.toLowerCase() as 'put'](url).auth(...t.admin);
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(response.body.error_code).toBe('method_not_allowed');
+    expect(isStandardBody(response.body)).toBe(true);
+  });
+
+  it('answers 405 before authentication, as 404 for an unknown path is', async () => {
+    const response = await t.http.put('/v1/cluster/actions/change_master');
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('GET, POST, DELETE');
   });
 
   it.each([
