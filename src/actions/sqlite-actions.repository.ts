@@ -20,6 +20,8 @@ interface ActionRunRow {
   lease_expires_at: string | null;
   started_by: string | null;
   cancelled_by: string | null;
+  /** 1, or 0 once the run passed its point of no return. */
+  cancellable: number;
 }
 
 const COLUMNS = [
@@ -38,6 +40,7 @@ const COLUMNS = [
   'lease_expires_at',
   'started_by',
   'cancelled_by',
+  'cancellable',
 ] as const satisfies readonly (keyof ActionRunRow)[];
 
 /** The fields an ActionRunPatch may change, as columns. */
@@ -51,6 +54,7 @@ const PATCHABLE = [
   'end_time',
   'cancelled_by',
   'lease_expires_at',
+  'cancellable',
 ] as const satisfies readonly (keyof ActionRunRow)[];
 
 function toRow(run: ActionRun): ActionRunRow {
@@ -70,6 +74,7 @@ function toRow(run: ActionRun): ActionRunRow {
     lease_expires_at: run.leaseExpiresAt ?? null,
     started_by: run.startedBy ?? null,
     cancelled_by: run.cancelledBy ?? null,
+    cancellable: run.cancellable === false ? 0 : 1,
   };
 }
 
@@ -94,6 +99,7 @@ function toRun(row: ActionRunRow): ActionRun {
     creationTime: row.creation_time,
     // NULL columns are absent fields, as in the memory backend.
     ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== null)),
+    ...(row.cancellable === 0 && { cancellable: false }),
   };
 }
 

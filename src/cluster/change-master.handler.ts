@@ -17,11 +17,7 @@ export class ChangeMasterHandler extends ClusterActionHandler<ChangeMasterParams
     return this.cluster.checkChangeMaster(Number(node_uid));
   }
 
-  run({ node_uid }: ChangeMasterParams, { signal, progress }: ActionContext): Promise<void> {
-    return this.cluster.changeMaster(Number(node_uid), {
-      signal,
-      progress,
-      pointOfNoReturn: () => Promise.resolve(signal.throwIfAborted()),
-    });
+  run({ node_uid }: ChangeMasterParams, context: ActionContext): Promise<void> {
+    return this.cluster.changeMaster(Number(node_uid), context);
   }
 }

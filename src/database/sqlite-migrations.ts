@@ -49,4 +49,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE action_runs ADD COLUMN cancelled_by TEXT;
     `,
   },
+  {
+    version: 3,
+    description: 'whether each run can still be cancelled (its point of no return)',
+    sql: `ALTER TABLE action_runs ADD COLUMN cancellable INTEGER NOT NULL DEFAULT 1;`,
+  },
 ];
