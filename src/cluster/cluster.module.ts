@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AppConfig, ConfigError } from '../config/app-config.js';
+import { AppConfig } from '../config/app-config.js';
 import { ChangeMasterHandler } from './change-master.handler.js';
 import { ClusterControl } from './cluster-control.js';
 import { LocalClusterControl } from './local/local-cluster-control.js';
 import { NodesController } from './nodes.controller.js';
 import { NodesRepository } from './nodes.repository.js';
+import { RedisClusterControl } from './redis/redis-cluster-control.js';
 
 /** The one place the ClusterControl adapter is chosen, from CLUSTER_NODES; a new adapter is one more case. */
 function clusterControl(config: AppConfig, nodes: NodesRepository): ClusterControl {
@@ -13,7 +14,7 @@ function clusterControl(config: AppConfig, nodes: NodesRepository): ClusterContr
     case 'local':
       return new LocalClusterControl(nodes, cluster.nodes, config.changeMasterStepMs);
     case 'redis':
-      throw new ConfigError('CLUSTER_NODES', 'Redis URLs are not supported yet.');
+      return new RedisClusterControl(nodes, cluster.nodes, config.redis);
   }
 }
 
