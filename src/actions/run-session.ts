@@ -214,6 +214,8 @@ export class RunSession {
           run.status === 'running' && !this.controller.signal.aborted ? { cancellable: false } : undefined,
         );
         if (run.cancellable !== false) {
+          // Refused (cancelled or stopped first): a timeout ends the run at once again, as before the request.
+          this.noReturn = false;
           throw new DOMException('The run was stopped before its point of no return.', 'AbortError');
         }
       },

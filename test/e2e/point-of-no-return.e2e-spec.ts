@@ -77,6 +77,19 @@ describe.each([
     expect(seen.at(-1)).toMatchObject({ status: 'cancelled', cancellable: true });
   });
 
+  it('a refused point of no return leaves the timeout as it was: a hung cancelled run still ends', async () => {
+    const run = await started({ ignore_signal: true }, TEST_TIMEOUT_ACTION);
+    await t.http
+      .delete(path(TEST_TIMEOUT_ACTION))
+      .auth(...t.admin)
+      .expect(200);
+    await expect(run.context.pointOfNoReturn()).rejects.toMatchObject({ name: 'AbortError' });
+    // The handler never returns: the action's timeout records the cancel.
+    const seen = await pollAction(t.http, t.admin, TEST_TIMEOUT_ACTION, undefined, TEST_TIMEOUT_MS * 10);
+    expect(seen.at(-1)).toMatchObject({ status: 'cancelled', cancellable: true });
+    run.complete();
+  });
+
   it('never lets a cancel and the point of no return both win, when they race', async () => {
     const winners = new Set<string>();
     for (let round = 0; round < 20; round++) {
