@@ -175,16 +175,12 @@ describe('change_master on a live Redis replication group', () => {
     // Writes to the old master until it refuses them; the ones it acknowledged must all be on the new master.
     const writes = servers[0].client();
     const acknowledged: number[] = [];
-    let longestPauseMs = 0;
     let writing = true;
     const write = (async () => {
-      let last = Date.now();
       for (let i = 0; writing; i++) {
         try {
           await writes.set(`key:${i}`, String(i));
           acknowledged.push(i);
-          longestPauseMs = Math.max(longestPauseMs, Date.now() - last);
-          last = Date.now();
         } catch {
           return; // READONLY: the old master is a replica now
         }
@@ -192,10 +188,8 @@ describe('change_master on a live Redis replication group', () => {
     })();
     await sleep(100);
 
-    const started = Date.now();
     await start('2').expect(200);
     const runs = await pollAction(t.http, t.admin, 'change_master', undefined, 20_000);
-    const took = Date.now() - started;
     writing = false;
     await write;
     watching = false;
@@ -204,7 +198,6 @@ describe('change_master on a live Redis replication group', () => {
     expect(runs.at(-1)).toMatchObject({ status: 'completed', progress: 100, cancellable: false });
     // The steps seen while polling (a fast one may be missed), in the documented order.
     const steps = [...new Set(runs.map((run) => run.step).filter(Boolean))];
-    expect(steps).toContain('wait_for_switch');
     expect(steps).toEqual(STEPS.filter((step) => steps.includes(step)));
     await expectHealthy(2);
     const newMaster = servers[1].client();
@@ -213,11 +206,6 @@ describe('change_master on a live Redis replication group', () => {
     expect(seen.length).toBeGreaterThan(5);
     expect(seen.filter((round) => round.filter((role) => role === 'master').length > 1)).toEqual([]);
     await statusBecomes(healthy(2));
-    // The figures the README quotes.
-    console.info(
-      `switchover took ${took} ms (run ${Date.parse(String(runs.at(-1)!.end_time)) - Date.parse(String(runs.at(-1)!.start_time))} ms); ` +
-        `longest pause between acknowledged writes ${longestPauseMs} ms; ${acknowledged.length} writes acknowledged`,
-    );
   });
 
   /**
