@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -16,6 +19,8 @@ async function freePort(): Promise<number> {
 export class RedisServer {
   private process?: ChildProcess;
   private readonly clients: Redis[] = [];
+  /** Its working folder: a replica's full sync writes an RDB file there, never into the repository. */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'cluster-actions-redis-'));
 
   private constructor(readonly port: number) {}
 
@@ -23,7 +28,10 @@ export class RedisServer {
     const server = new RedisServer(await freePort());
     server.process = spawn(
       'redis-server',
-      ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...['--port', String(server.port), '--bind', '127.0.0.1', '--dir', server.dir],
+        ...['--save', '', '--appendonly', 'no'],
+      ],
       { stdio: 'ignore' },
     );
     const probe = server.client({ retryStrategy: () => 20 });
@@ -67,6 +75,7 @@ export class RedisServer {
   async close(): Promise<void> {
     for (const client of this.clients.splice(0)) client.disconnect();
     await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
