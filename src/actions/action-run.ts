@@ -27,6 +27,12 @@ export interface ActionRun {
    * the owner is gone, so the run can be recovered as lost (internal: never on the wire).
    */
   readonly leaseExpiresAt?: string;
+  /**
+   * `false` once the handler declared its point of no return (`context.pointOfNoReturn()`): from then on a
+   * cancel is refused and the run ends `completed` or `failed`, never `cancelled`. Absent until then, and kept
+   * after the run ends, so a finished run shows whether it got past that point.
+   */
+  readonly cancellable?: false;
   /** Set once DELETE hid this finished run's status: the status routes no longer show it (the row is kept). */
   readonly hidden?: boolean;
 }
@@ -44,14 +50,20 @@ export type ActionRunPatch = Partial<
     | 'endTime'
     | 'cancelledBy'
     | 'leaseExpiresAt'
+    | 'cancellable'
   >
 >;
 
 /**
- * What a cancel writes to a run in `status`: a queued run never started, so it is cancelled at once; a starting
- * or running one is cancelling until its handler stops. Nothing for a run that is already cancelling or finished.
+ * What a cancel writes to `run`: a queued run never started, so it is cancelled at once; a starting or running
+ * one is cancelling until its handler stops. Nothing for a run that is already cancelling or finished, or that
+ * passed its point of no return.
  */
-export function cancelPatch(status: ActionStatus, cancelledBy: string): ActionRunPatch | undefined {
+export function cancelPatch(
+  { status, cancellable }: ActionRun,
+  cancelledBy: string,
+): ActionRunPatch | undefined {
+  if (cancellable === false) return undefined;
   if (status === 'queued') return { status: 'cancelled', cancelledBy, endTime: new Date().toISOString() };
   if (status === 'starting' || status === 'running') return { status: 'cancelling', cancelledBy };
   return undefined;

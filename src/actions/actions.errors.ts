@@ -21,3 +21,13 @@ export class ActionInProgressError extends DomainError {
     super('conflict', 'action_in_progress', `A run of action ${quoted(name)} is already in progress.`);
   }
 }
+
+export class ActionNotCancellableError extends DomainError {
+  constructor(name: string) {
+    super(
+      'conflict',
+      'action_not_cancellable',
+      `The run of action ${quoted(name)} passed its point of no return and can no longer be cancelled.`,
+    );
+  }
+}

@@ -7,7 +7,12 @@ import { assertTransition, isTerminal } from './action-lifecycle.js';
 import { ActionRegistry } from './action-registry.js';
 import { cancelPatch, type ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
-import { ActionInProgressError, ActionNotFoundError, UnknownActionError } from './actions.errors.js';
+import {
+  ActionInProgressError,
+  ActionNotCancellableError,
+  ActionNotFoundError,
+  UnknownActionError,
+} from './actions.errors.js';
 import { ActionsRepository } from './actions.repository.js';
 import { RunStore } from './run-store.js';
 
@@ -80,6 +85,10 @@ export class ActionsService {
       }
       const cancelled = await (this.runner.cancel(run.actionUid, actor.email) ??
         this.cancelInStore(run, actor));
+      // Past its point of no return the run goes on: the cancel was not recorded.
+      if (cancelled && !isTerminal(cancelled.status) && cancelled.cancellable === false) {
+        throw new ActionNotCancellableError(name);
+      }
       // Changed meanwhile, or finished before the cancel landed (a finished run: the next round hides it).
       if (!cancelled || (isTerminal(cancelled.status) && cancelled.status !== 'cancelled')) continue;
       this.audit.record('action.cancel', actor, {
@@ -94,8 +103,8 @@ export class ActionsService {
 
   /** A run no session of this process executes: the store alone records the cancel. */
   private async cancelInStore(run: ActionRun, actor: Actor): Promise<ActionRun | undefined> {
-    const patch = cancelPatch(run.status, actor.email);
-    if (!patch?.status) return run; // already cancelling
+    const patch = cancelPatch(run, actor.email);
+    if (!patch?.status) return run; // already cancelling, or not cancellable
     assertTransition(run.status, patch.status);
     return this.store.update(run.actionUid, run.status, patch);
   }

@@ -1,7 +1,10 @@
 /** What a handler gets while it runs. */
 export interface ActionContext {
   readonly actionUid: string;
-  /** Aborted when the run is cancelled or times out. A handler must stop at its next safe point. */
+  /**
+   * Aborted when the run is cancelled, times out, or the service stops. A handler must stop at its next safe
+   * point. After `pointOfNoReturn()` a cancel no longer aborts it (a timeout or a stop still do).
+   */
   readonly signal: AbortSignal;
   /**
    * Records progress: a finite number from 0 to 100, optionally naming the current step. A value below the
@@ -9,6 +12,15 @@ export interface ActionContext {
    * `invalid_progress`. Resolves once the progress is stored.
    */
   readonly progress: (percent: number, step?: string) => Promise<void>;
+  /**
+   * Declares that the run can no longer be cancelled (e.g. the master has moved): resolves once that is stored,
+   * after which DELETE answers 409 `action_not_cancellable` and the run never ends `cancelled`. Rejects with an
+   * AbortError if a cancel was recorded first or the signal is already aborted: the handler must then stop and
+   * leave things as they were, so that "cancelled" and the irreversible change can never both happen.
+   * Past this point a timeout still aborts the signal, but the run ends `failed` (`timeout`) only if the handler
+   * then gives up (rejects); a handler that finishes its work completes the run.
+   */
+  readonly pointOfNoReturn: () => Promise<void>;
 }
 
 /**
@@ -25,7 +37,8 @@ export abstract class ClusterActionHandler<Params extends object = object> {
   /**
    * Does the work. Resolving completes the run; throwing fails it (`error_code` from a `DomainError`,
    * `internal_error` otherwise). Honour `context.signal`: once it is aborted the run ends `cancelled` (or `failed`
-   * with `timeout`) whatever this returns, and side effects after that point are the handler's bug.
+   * with `timeout`) whatever this returns, and side effects after that point are the handler's bug; the only
+   * exception is a run past `context.pointOfNoReturn()` (see there).
    */
   abstract run(params: Params, context: ActionContext): Promise<void>;
 }

@@ -61,6 +61,10 @@ export class RunSession {
   private stopped?: Failure;
   /** Set when the service is stopping: the outcome of a handler that does not complete. */
   private interrupted?: Failure;
+  /** Set once the handler asked for its point of no return: a cancel queued after that is not recorded. */
+  private noReturn = false;
+  /** A timeout past the point of no return: the outcome only if the handler then gives up. */
+  private overdue?: Failure;
   private markEnded!: () => void;
   /** Resolves once the run is recorded in a terminal state, even if its handler never returns. */
   readonly ended = new Promise<void>((resolve) => (this.markEnded = resolve));
@@ -96,11 +100,7 @@ export class RunSession {
   }
 
   async execute(): Promise<void> {
-    this.timer = setTimeout(
-      () =>
-        void this.stop({ code: 'timeout', message: `The run took longer than ${this.action.timeoutMs} ms.` }),
-      this.action.timeoutMs,
-    );
+    this.timer = setTimeout(() => this.timeOut(), this.action.timeoutMs);
     await this.write((run) => (run.status === 'queued' ? { status: 'starting' } : undefined));
     await this.write((run) =>
       run.status === 'starting' ? { status: 'running', startTime: now() } : undefined,
@@ -111,7 +111,7 @@ export class RunSession {
       try {
         await this.action.handler.run(this.params, this.context());
       } catch (error) {
-        failure = this.interrupted ?? this.failed(error);
+        failure = this.interrupted ?? this.overdue ?? this.failed(error);
       }
     }
     this.release();
@@ -139,10 +139,22 @@ export class RunSession {
 
   /** DELETE on a live run: queued -> cancelled, starting/running -> cancelling. */
   cancel(by: string): Promise<ActionRun> {
-    const written = this.write((run) => cancelPatch(run.status, by));
+    const written = this.write((run) => cancelPatch(run, by));
     // The cancel is queued before the signal fires, so any result the handler produces in reaction comes after it.
-    this.controller.abort(new DOMException('The run was cancelled.', 'AbortError'));
+    // Past the point of no return (queued before this cancel, so recorded first) the handler is not stopped.
+    if (!this.noReturn) this.controller.abort(new DOMException('The run was cancelled.', 'AbortError'));
     return written;
+  }
+
+  /** Before the point of no return a timeout ends the run at once; after it, only if the handler gives up. */
+  private timeOut(): void {
+    const timeout = { code: 'timeout', message: `The run took longer than ${this.action.timeoutMs} ms.` };
+    if (!this.noReturn) {
+      void this.stop(timeout);
+      return;
+    }
+    this.overdue = timeout;
+    this.controller.abort(new DOMException(timeout.message, 'AbortError'));
   }
 
   /** Ends the run now (timeout, broken progress report, shutdown), aborting the handler instead of waiting for it. */
@@ -195,6 +207,17 @@ export class RunSession {
         this.progressFloor = Math.max(this.progressFloor, percent);
         const progress = this.progressFloor;
         await this.write((run) => (run.status === 'running' ? { progress, step } : undefined));
+      },
+      pointOfNoReturn: async () => {
+        this.noReturn = true;
+        const run = await this.write((run) =>
+          run.status === 'running' && !this.controller.signal.aborted ? { cancellable: false } : undefined,
+        );
+        if (run.cancellable !== false) {
+          // Refused (cancelled or stopped first): a timeout ends the run at once again, as before the request.
+          this.noReturn = false;
+          throw new DOMException('The run was stopped before its point of no return.', 'AbortError');
+        }
       },
     };
   }

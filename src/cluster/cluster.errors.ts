@@ -13,3 +13,10 @@ export class NodeNotActiveError extends DomainError {
     super('not_acceptable', 'node_not_active', `Node ${uid} is ${status}, not active.`);
   }
 }
+
+export class TopologyNotHealthyError extends DomainError {
+  /** `problem` is a sentence describing the topology as observed. */
+  constructor(problem: string) {
+    super('conflict', 'topology_not_healthy', `The cluster is not one master with its replicas: ${problem}`);
+  }
+}

@@ -10,11 +10,30 @@ interface NodeDto {
   readonly uid: number;
   readonly addr: string;
   readonly status: NodeStatus;
+  /** The rest is what a live adapter observed (absent for the simulated topology). */
+  readonly role?: NodeRole;
+  readonly master_addr?: string;
+  readonly repl_offset?: number;
+  /** Bytes of the replication stream this replica has not received yet. */
+  readonly lag_bytes?: number;
+  readonly last_seen?: string;
 }
 
 type NodesStatusDto = Record<string, { readonly role: NodeRole; readonly node_status: NodeStatus }>;
 
-const toNodeDto = ({ uid, addr, status }: ClusterNode): NodeDto => ({ uid, addr, status });
+const toNodeDto = ({ uid, addr, status, role, replication }: ClusterNode): NodeDto =>
+  replication
+    ? {
+        uid,
+        addr,
+        status,
+        role,
+        master_addr: replication.masterAddr,
+        repl_offset: replication.offset,
+        lag_bytes: replication.lagBytes,
+        last_seen: replication.lastSeen,
+      }
+    : { uid, addr, status };
 
 @Controller('v1/nodes')
 export class NodesController {

@@ -14,11 +14,20 @@ describe('AppConfig', () => {
       adminEmail: undefined,
       adminPassword: undefined,
     });
-    expect(config.clusterNodes).toEqual([
-      { uid: 1, status: 'active' },
-      { uid: 2, status: 'active' },
-      { uid: 3, status: 'active' },
-    ]);
+    expect(config.clusterNodes).toEqual({
+      kind: 'local',
+      nodes: [
+        { uid: 1, status: 'active' },
+        { uid: 2, status: 'active' },
+        { uid: 3, status: 'active' },
+      ],
+    });
+    expect(config.redis).toEqual({
+      pollMs: 1000,
+      commandTimeoutMs: 1000,
+      stepTimeoutMs: 10_000,
+      failoverTimeoutMs: 5000,
+    });
   });
 
   it('reads every variable', () => {
@@ -37,11 +46,56 @@ describe('AppConfig', () => {
       changeMasterStepMs: 0,
       logLevel: 'debug',
     });
-    expect(config.clusterNodes).toEqual([
-      { uid: 4, status: 'down' },
-      { uid: 5, status: 'active' },
-      { uid: 6, status: 'provisioning' },
-    ]);
+    expect(config.clusterNodes).toEqual({
+      kind: 'local',
+      nodes: [
+        { uid: 4, status: 'down' },
+        { uid: 5, status: 'active' },
+        { uid: 6, status: 'provisioning' },
+      ],
+    });
+  });
+
+  it('reads Redis URLs, keeping credentials out of the address', () => {
+    const config = new AppConfig({
+      CLUSTER_NODES: 'redis://127.0.0.1:7001, rediss://ops:p%40ss@db.example:7002,redis://[::1]',
+      NODE_POLL_MS: '200',
+      REDIS_COMMAND_TIMEOUT_MS: '300',
+      CHANGE_MASTER_STEP_TIMEOUT_MS: '4000',
+      CHANGE_MASTER_FAILOVER_TIMEOUT_MS: '2000',
+    });
+    expect(config.clusterNodes).toEqual({
+      kind: 'redis',
+      nodes: [
+        { addr: '127.0.0.1:7001', host: '127.0.0.1', port: 7001, tls: false },
+        {
+          addr: 'db.example:7002',
+          host: 'db.example',
+          port: 7002,
+          username: 'ops',
+          password: 'p@ss',
+          tls: true,
+        },
+        { addr: '[::1]:6379', host: '[::1]', port: 6379, tls: false },
+      ],
+    });
+    expect(config.redis).toEqual({
+      pollMs: 200,
+      commandTimeoutMs: 300,
+      stepTimeoutMs: 4000,
+      failoverTimeoutMs: 2000,
+    });
+  });
+
+  it.each([
+    ['redis://127.0.0.1:7001,2', /mixes Redis URLs with plain node uids/],
+    ['redis://127.0.0.1:7001,redis://127.0.0.1:7001', /a Redis address appears twice/],
+    ['http://u:secret@127.0.0.1:7001', /scheme must be redis:\/\/ or rediss:\/\//],
+    ['redis://u:secret@127.0.0.1:7001/2', /must be redis:\/\/\[user:password@\]host:port/],
+    ['redis://u:secret@127.0.0.1:99999', /entry 1 is not a valid URL/],
+  ])('refuses CLUSTER_NODES=%s without echoing credentials', (nodes, message) => {
+    expect(() => new AppConfig({ CLUSTER_NODES: nodes })).toThrow(message);
+    expect(() => new AppConfig({ CLUSTER_NODES: nodes })).not.toThrow(/secret/);
   });
 
   it.each([
@@ -49,6 +103,8 @@ describe('AppConfig', () => {
     ['PORT', '70000', /Invalid PORT/],
     ['PORT', '-1', /Invalid PORT/],
     ['CHANGE_MASTER_STEP_MS', '1.5', /Invalid CHANGE_MASTER_STEP_MS/],
+    ['NODE_POLL_MS', '5', /Invalid NODE_POLL_MS/],
+    ['REDIS_COMMAND_TIMEOUT_MS', 'soon', /Invalid REDIS_COMMAND_TIMEOUT_MS/],
     ['LOG_LEVEL', 'loud', /Invalid LOG_LEVEL: 'loud' is not one of fatal, error, warn, log, debug, verbose/],
     ['ADMIN_EMAIL', 'not-an-email', /Invalid ADMIN_EMAIL/],
     ['ADMIN_EMAIL', 'ops:team@example.com', /Invalid ADMIN_EMAIL: .* must not contain ':'/],

@@ -12,6 +12,38 @@ export interface InitialNode {
   readonly status: NodeStatus;
 }
 
+/** A Redis server of the managed replication group, from a `redis://` or `rediss://` URL. */
+export interface RedisNodeConfig {
+  /** `host:port`: the node's name in responses and logs (never the credentials). */
+  readonly addr: string;
+  readonly host: string;
+  readonly port: number;
+  readonly username?: string;
+  readonly password?: string;
+  /** `rediss://`: connect over TLS. */
+  readonly tls: boolean;
+}
+
+/**
+ * CLUSTER_NODES: plain uids select the simulated topology, URLs a live Redis replication group. The nodes
+ * of a Redis group get uids 1, 2, 3... in the order given on first start.
+ */
+export type ClusterNodesConfig =
+  | { readonly kind: 'local'; readonly nodes: readonly InitialNode[] }
+  | { readonly kind: 'redis'; readonly nodes: readonly RedisNodeConfig[] };
+
+/** The Redis adapter's timings. */
+export interface RedisTimings {
+  /** How often every node is observed (INFO replication). */
+  readonly pollMs: number;
+  /** The longest any one Redis call (connect included) may take. */
+  readonly commandTimeoutMs: number;
+  /** The longest each change_master step may wait for the servers (sync, switch, re-pointing, verification). */
+  readonly stepTimeoutMs: number;
+  /** FAILOVER's TIMEOUT: the longest the master pauses writes waiting for the target to catch up. */
+  readonly failoverTimeoutMs: number;
+}
+
 /**
  * Where the state lives: a SQLite file (absolute path), a PostgreSQL database that several replicas can share,
  * or process memory (nothing survives a restart).
@@ -85,8 +117,10 @@ export class AppConfig {
   readonly database: DatabaseConfig;
   readonly adminEmail?: string;
   readonly adminPassword?: string;
-  readonly clusterNodes: readonly InitialNode[];
+  readonly clusterNodes: ClusterNodesConfig;
+  /** The simulated topology's step duration. */
   readonly changeMasterStepMs: number;
+  readonly redis: RedisTimings;
   readonly logLevel: LogLevel;
   /**
    * How long a run's owner holds it without renewing (renewed every third of it). A run whose lease ran out is
@@ -114,6 +148,12 @@ export class AppConfig {
     this.adminPassword = adminPassword(env);
     this.clusterNodes = clusterNodes(env);
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
+    this.redis = {
+      pollMs: integer(env, 'NODE_POLL_MS', 1000, 20, 60 * 1000),
+      commandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 10, 60 * 1000),
+      stepTimeoutMs: integer(env, 'CHANGE_MASTER_STEP_TIMEOUT_MS', 10_000, 10, 60 * 60 * 1000),
+      failoverTimeoutMs: integer(env, 'CHANGE_MASTER_FAILOVER_TIMEOUT_MS', 5000, 10, 60 * 60 * 1000),
+    };
     this.logLevel = oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'log');
     this.shutdownGraceMs = integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 10 * 60 * 1000);
     this.actionLeaseMs = integer(env, 'ACTION_LEASE_MS', 30_000, 300, 60 * 60 * 1000);
@@ -242,10 +282,58 @@ function adminPassword(env: Readonly<Record<string, string | undefined>>): strin
   return raw || undefined;
 }
 
-function clusterNodes(env: Readonly<Record<string, string | undefined>>): InitialNode[] {
-  const raw = value(env, 'CLUSTER_NODES') ?? '1,2,3';
-  const nodes = raw.split(',').map((entry): InitialNode => {
-    const [uid, status = 'active', ...rest] = entry.trim().split(':');
+function clusterNodes(env: Readonly<Record<string, string | undefined>>): ClusterNodesConfig {
+  const entries = (value(env, 'CLUSTER_NODES') ?? '1,2,3').split(',').map((entry) => entry.trim());
+  const urls = entries.filter((entry) => /^[a-z][a-z0-9+.-]*:\/\//i.test(entry));
+  if (urls.length === 0) return { kind: 'local', nodes: localNodes(entries) };
+  if (urls.length !== entries.length) {
+    throw new ConfigError(
+      'CLUSTER_NODES',
+      'mixes Redis URLs with plain node uids; use one form or the other.',
+    );
+  }
+  const nodes = entries.map(redisNode);
+  if (new Set(nodes.map((node) => node.addr)).size !== nodes.length) {
+    throw new ConfigError('CLUSTER_NODES', 'a Redis address appears twice.');
+  }
+  return { kind: 'redis', nodes };
+}
+
+/** `redis://[user:password@]host[:port]` or `rediss://...`; errors name the entry without its credentials. */
+function redisNode(entry: string, index: number): RedisNodeConfig {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new ConfigError('CLUSTER_NODES', `entry ${index + 1} is not a valid URL.`);
+  }
+  const port = url.port === '' ? 6379 : Number(url.port);
+  const addr = `${url.hostname}:${port}`;
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(
+      'CLUSTER_NODES',
+      `entry ${index + 1} (${addr}): the scheme must be redis:// or rediss://.`,
+    );
+  }
+  if (!url.hostname || (url.pathname !== '' && url.pathname !== '/') || url.search || url.hash) {
+    throw new ConfigError(
+      'CLUSTER_NODES',
+      `entry ${index + 1} (${addr}) must be redis://[user:password@]host:port.`,
+    );
+  }
+  return {
+    addr,
+    host: url.hostname,
+    port,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    tls: url.protocol === 'rediss:',
+  };
+}
+
+function localNodes(entries: readonly string[]): InitialNode[] {
+  const nodes = entries.map((entry): InitialNode => {
+    const [uid, status = 'active', ...rest] = entry.split(':');
     if (!/^[1-9]\d{0,8}$/.test(uid ?? '') || rest.length > 0) {
       throw new ConfigError('CLUSTER_NODES', `'${entry}' is not 'uid' or 'uid:status' with a positive uid.`);
     }

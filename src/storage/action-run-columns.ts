@@ -19,6 +19,7 @@ const COLUMN_OF = {
   ownerId: 'owner_id',
   leaseExpiresAt: 'lease_expires_at',
   hidden: 'hidden',
+  cancellable: 'cancellable',
 } as const satisfies Record<keyof ActionRun, string>;
 
 type RunField = keyof typeof COLUMN_OF;
@@ -34,18 +35,20 @@ export const ACTIVE_STATUS_LIST = ACTION_STATUSES.filter((status) => !isTerminal
 
 /**
  * The given fields of a run as `[column, value]` pairs for a write: an absent field (or one set to undefined)
- * is NULL, params are JSON text, and `hidden` is what the backend stores for a boolean.
+ * is NULL, params are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
+ * boolean (`cancellable` is true unless the run says false).
  */
 export function toColumns(
   fields: Partial<ActionRun>,
-  hidden: (value: boolean) => unknown,
+  boolean: (value: boolean) => unknown,
 ): [column: string, value: unknown][] {
   return (Object.keys(fields) as RunField[])
     .filter((field) => field in COLUMN_OF)
     .map((field) => {
       const value = fields[field];
       if (field === 'params') return [COLUMN_OF[field], JSON.stringify(value)];
-      if (field === 'hidden') return [COLUMN_OF[field], hidden(value === true)];
+      if (field === 'hidden') return [COLUMN_OF[field], boolean(value === true)];
+      if (field === 'cancellable') return [COLUMN_OF[field], boolean(value !== false)];
       return [COLUMN_OF[field], value ?? null];
     });
 }
@@ -61,6 +64,8 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
     if (value === null || value === undefined) continue;
     if (field === 'hidden') {
       if (value === true || value === 1) run.hidden = true;
+    } else if (field === 'cancellable') {
+      if (value === false || value === 0) run.cancellable = false;
     } else if (field === 'params') {
       run.params = typeof value === 'string' ? JSON.parse(value) : value;
     } else {
@@ -74,8 +79,8 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
 export const RUN_COLUMNS: readonly string[] = FIELDS.map((field) => COLUMN_OF[field]);
 
 /** Every column of a new run, in the order of RUN_COLUMNS, for an INSERT. */
-export function runValues(run: ActionRun, hidden: (value: boolean) => unknown): unknown[] {
-  return toColumns(Object.fromEntries(FIELDS.map((field) => [field, run[field]])), hidden).map(
+export function runValues(run: ActionRun, boolean: (value: boolean) => unknown): unknown[] {
+  return toColumns(Object.fromEntries(FIELDS.map((field) => [field, run[field]])), boolean).map(
     ([, value]) => value,
   );
 }

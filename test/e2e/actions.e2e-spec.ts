@@ -80,6 +80,7 @@ describe('cluster actions API', () => {
         label: 'x',
         creation_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         started_by: t.admin[0],
+        cancellable: true,
       });
     });
 
@@ -101,6 +102,7 @@ describe('cluster actions API', () => {
         start_time: expect.any(String),
         end_time: expect.any(String),
         started_by: t.admin[0],
+        cancellable: true,
       });
     });
 

@@ -51,6 +51,30 @@ class ShadowsChangeMaster extends ClusterActionHandler {
   }
 }
 
+@ClusterAction({ name: 'from_factory' })
+class FromFactory extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'from_value' })
+class FromValue extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@Module({
+  providers: [
+    { provide: 'FACTORY_HANDLER', useFactory: () => new FromFactory() },
+    { provide: FromValue, useValue: new FromValue() },
+    // The same instance under a second token is still one handler, not a duplicate name.
+    { provide: 'VALUE_ALIAS', useExisting: FromValue },
+  ],
+})
+class ProvidedByInstance {}
+
 const moduleWith = (...providers: Type[]): Type => {
   @Module({ providers })
   class ExtensionModule {}
@@ -74,6 +98,20 @@ describe('extension API start-up checks', () => {
     ['a second change_master', [ShadowsChangeMaster], /action 'change_master' is already registered/],
   ])('%s stops the start-up with a clear message', async (_case, providers, message) => {
     await expect(createTestApp({ imports: [moduleWith(...providers)] })).rejects.toThrow(message);
+  });
+
+  it('finds handlers provided with useFactory, useValue and useExisting, by their instance', async () => {
+    const t = await createTestApp({ imports: [ProvidedByInstance] });
+    try {
+      for (const name of ['from_factory', 'from_value']) {
+        await t.http
+          .post(`/v1/cluster/actions/${name}`)
+          .auth(...t.admin)
+          .expect(200);
+      }
+    } finally {
+      await t.close();
+    }
   });
 
   it('a well-formed extension starts and serves its action type', async () => {

@@ -15,6 +15,8 @@ export interface ActionDto {
   readonly end_time?: string;
   readonly started_by?: string;
   readonly cancelled_by?: string;
+  /** Whether DELETE can still cancel the run: false once it passed its point of no return. */
+  readonly cancellable: boolean;
   readonly [param: string]: unknown;
 }
 
@@ -38,5 +40,6 @@ export function toActionDto(run: ActionRun): ActionDto {
     end_time: run.endTime,
     started_by: run.startedBy,
     cancelled_by: run.cancelledBy,
+    cancellable: run.cancellable !== false,
   });
 }

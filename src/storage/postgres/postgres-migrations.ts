@@ -29,7 +29,8 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         cancelled_by text,
         owner_id text,
         lease_expires_at timestamptz,
-        hidden boolean NOT NULL DEFAULT false
+        hidden boolean NOT NULL DEFAULT false,
+        cancellable boolean NOT NULL DEFAULT true -- false once the handler passed its point of no return
       );
       CREATE INDEX action_runs_latest ON action_runs (name, seq);
       -- At most one active run per name, whichever replica writes.

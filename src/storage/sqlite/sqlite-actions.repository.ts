@@ -13,7 +13,7 @@ import {
 
 type Row = Record<string, unknown>;
 
-/** SQLite has no boolean: `hidden` is 0 or 1. */
+/** SQLite has no boolean: `hidden` and `cancellable` are 0 or 1. */
 const asInteger = (value: boolean): number => (value ? 1 : 0);
 
 /**

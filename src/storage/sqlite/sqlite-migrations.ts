@@ -51,7 +51,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: 'runs keyed by action_uid: history kept, one active run per name, hidden runs',
+    description: 'runs keyed by action_uid: history kept, one active run per name, hidden runs, cancellable',
     // SQLite cannot change a primary key in place: the table is rebuilt and its rows copied. Each name had one
     // row so far; they get sequence numbers in creation order.
     sql: `
@@ -72,7 +72,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         lease_expires_at TEXT,
         started_by TEXT,
         cancelled_by TEXT,
-        hidden INTEGER NOT NULL DEFAULT 0
+        hidden INTEGER NOT NULL DEFAULT 0,
+        cancellable INTEGER NOT NULL DEFAULT 1 -- 0 once the handler passed its point of no return
       );
       INSERT INTO action_runs_v3 (action_uid, name, status, progress, step, params, error_code, error_message,
           creation_time, start_time, end_time, owner_id, lease_expires_at, started_by, cancelled_by)
