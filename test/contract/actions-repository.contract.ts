@@ -156,6 +156,19 @@ export function actionsRepositoryContract(
       expect(await repository.update(run.actionUid, 'running', patch)).toStrictEqual({ ...run, ...patch });
     });
 
+    it('keeps a run cancellable until a patch records its point of no return, and after it ends', async () => {
+      const run = aRun({ status: 'running' });
+      await repository.insertUnlessActive(run);
+      expect((await repository.findByUid(run.actionUid))?.cancellable).toBeUndefined();
+      const pastNoReturn = await repository.update(run.actionUid, 'running', { cancellable: false });
+      expect(pastNoReturn).toStrictEqual({ ...run, cancellable: false });
+      await repository.update(run.actionUid, 'running', { status: 'completed', progress: 100 });
+      expect(await repository.findByUid(run.actionUid)).toMatchObject({
+        status: 'completed',
+        cancellable: false,
+      });
+    });
+
     it('updates an older run by its uid without touching the latest', async () => {
       const old = aRun({ status: 'completed' });
       await repository.insertUnlessActive(old);
