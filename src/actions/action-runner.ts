@@ -1,16 +1,20 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config.js';
 import type { RegisteredAction } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
+import { RunEvents } from './run-events.js';
 import { leaseUntil, RunSession } from './run-session.js';
 import { RunStore } from './run-store.js';
 
-/** Executes runs in the background, owns them through a lease, and routes cancels to the run's live session. */
+/**
+ * Executes runs in the background, owns them through a lease, and routes cancels to the run's live session:
+ * a DELETE served here directly, one served by another process (a replica) through RunEvents.
+ */
 @Injectable()
-export class ActionRunner implements OnApplicationShutdown {
+export class ActionRunner implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ActionRunner.name);
   /** Every run this process holds, queued or executing, by action_uid. */
   private readonly sessions = new Map<string, RunSession>();
@@ -20,12 +24,18 @@ export class ActionRunner implements OnApplicationShutdown {
   private stopping = false;
   /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
   private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly repository: ActionsRepository,
     private readonly store: RunStore,
+    private readonly events: RunEvents,
     private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.events.subscribe((run) => this.sessions.get(run.actionUid)?.noticeStored(run));
+  }
 
   /** The owner and first lease of a run that this process is about to store and launch. */
   claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
@@ -94,6 +104,11 @@ export class ActionRunner implements OnApplicationShutdown {
    */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    await this.stopSessions();
+    this.unsubscribe?.();
+  }
+
+  private async stopSessions(): Promise<void> {
     const sessions = [...this.sessions.values()];
     if (sessions.length === 0) return;
     const graceMs = this.config.shutdownGraceMs;
