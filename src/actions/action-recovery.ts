@@ -2,21 +2,27 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { AppConfig } from '../config/app-config.js';
 import { ACTION_STATUSES, assertTransition, isTerminal } from './action-lifecycle.js';
 import type { ActionRunPatch } from './action-run.js';
+import { ActionsRepository } from './actions.repository.js';
 import { RunStore } from './run-store.js';
 
 const EXECUTOR_LOST_AT_START =
   'The process executing this run stopped before the run finished; the run was recovered at the next start.';
 const EXECUTOR_LOST_LEASE = 'Nobody renewed the lease of this run: its process or its store failed.';
 
+/** Often enough that a lost run is recovered within about its lease, rarely enough to cost nothing. */
+const sweepPeriod = (leaseMs: number): number => Math.min(1000, Math.max(100, Math.floor(leaseMs / 4)));
+
 /**
  * Ends the runs that nobody executes any more, so that none stays in progress forever and a new run of the same
  * action can start: `cancelling` becomes `cancelled`, any other active status `aborted` with `executor_lost`.
  *
- * - At start-up, before any request is served: both backends are used by one process at a time (the SQLite
- *   file is locked; memory dies with the process), so every active run found then was left by a dead process.
- * - Then periodically: runs whose lease ran out a whole lease ago, i.e. whose owner stopped renewing it (a
- *   session that gave a run up because its store failed, or, with a shared store, a dead replica). The extra
- *   lease keeps a live owner that is merely late from being swept.
+ * - At start-up, before any request is served, when the store is not shared: it is used by one process at a
+ *   time (the SQLite file is locked; memory dies with the process), so every active run found then was left by
+ *   a dead process. A shared store's active runs may belong to live replicas: they are left to the sweep.
+ * - Then every second or so: runs whose lease has run out, i.e. whose owner stopped renewing it (a dead
+ *   replica, or a session that gave a run up because its store failed). Sweeping at expiry is safe because every
+ *   write of an owner is fenced by its lease: an owner that is merely late can no longer change the run, and
+ *   its session stops the handler when its next write is refused.
  */
 @Injectable()
 export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
@@ -24,21 +30,19 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
 
   constructor(
+    private readonly repository: ActionsRepository,
     private readonly store: RunStore,
     private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.recover(undefined, EXECUTOR_LOST_AT_START);
-    const leaseMs = this.config.actionLeaseMs;
+    if (!this.repository.shared) await this.recover(undefined, EXECUTOR_LOST_AT_START);
     this.sweeper = setInterval(
-      () => {
-        const expiredBy = new Date(Date.now() - leaseMs).toISOString();
-        this.recover(expiredBy, EXECUTOR_LOST_LEASE).catch((error: unknown) =>
+      () =>
+        void this.recover(new Date().toISOString(), EXECUTOR_LOST_LEASE).catch((error: unknown) =>
           this.logger.error('Could not sweep abandoned runs', error),
-        );
-      },
-      Math.floor(leaseMs / 3),
+        ),
+      sweepPeriod(this.config.actionLeaseMs),
     );
     this.sweeper.unref();
   }

@@ -3,6 +3,7 @@ import {
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -11,12 +12,16 @@ import { isTerminal } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
+import { RunEvents } from './run-events.js';
 import { leaseUntil, RunSession } from './run-session.js';
 import { RunStore } from './run-store.js';
 
-/** Executes runs in the background, owns them through a lease, and routes cancels to the run's live session. */
+/**
+ * Executes runs in the background, owns them through a lease, and routes cancels to the run's live session:
+ * a DELETE served here directly, one served by another process (a replica) through RunEvents.
+ */
 @Injectable()
-export class ActionRunner implements BeforeApplicationShutdown, OnApplicationShutdown {
+export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(ActionRunner.name);
   /** Every run this process holds, queued or executing, by action_uid. */
   private readonly sessions = new Map<string, RunSession>();
@@ -27,12 +32,18 @@ export class ActionRunner implements BeforeApplicationShutdown, OnApplicationShu
   private stopStartedAt = performance.now();
   /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
   private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly repository: ActionsRepository,
     private readonly store: RunStore,
+    private readonly events: RunEvents,
     private readonly config: AppConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.events.subscribe((run) => this.sessions.get(run.actionUid)?.noticeStored(run));
+  }
 
   /** The owner and first lease of a run that this process is about to store and launch. */
   claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
@@ -107,6 +118,7 @@ export class ActionRunner implements BeforeApplicationShutdown, OnApplicationShu
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.stopping = true;
     const outcome = await this.stopRuns([...this.sessions.values()]);
+    this.unsubscribe?.();
     const took = Math.round(performance.now() - this.stopStartedAt);
     this.logger.log(`Graceful stop${signal ? ` on ${signal}` : ''} took ${took} ms: ${outcome}.`);
   }

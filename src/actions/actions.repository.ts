@@ -16,6 +16,12 @@ export interface RunFence {
  * the SQL backends), so the rule holds however many requests or replicas race. Every write is conditional.
  */
 export abstract class ActionsRepository {
+  /**
+   * Whether other processes may execute runs from this store at the same time (replicas on one database).
+   * When not, every active run found at start-up was left by a process that died.
+   */
+  abstract readonly shared: boolean;
+
   /** The latest run of every action name, unless that run is hidden; ordered by name (binary order). */
   abstract listLatest(): Promise<ActionRun[]>;
 

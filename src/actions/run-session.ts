@@ -1,8 +1,8 @@
 import type { Logger } from '@nestjs/common';
-import { assertTransition, isTerminal, type ActionStatus } from './action-lifecycle.js';
+import { assertTransition, isTerminal } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
 import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
-import type { ActionsRepository } from './actions.repository.js';
+import type { ActionsRepository, RunFence } from './actions.repository.js';
 import type { RunStore } from './run-store.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -227,21 +227,49 @@ export class RunSession {
    * to apply, or nothing to skip. A write that loses its condition (someone else changed the run) re-reads it.
    */
   private write(decide: (run: ActionRun) => ActionRunPatch | undefined): Promise<ActionRun> {
-    const next = this.queue.then(async () => {
+    return this.enqueue(async () => {
       const run = this.current;
       const patch = isTerminal(run.status) || this.givenUp ? undefined : decide(run);
       if (!patch) return run;
       if (patch.status) assertTransition(run.status, patch.status);
-      const updated = await this.retrying(() => this.store.update(run.actionUid, run.status, patch));
-      this.current = updated ?? (await this.retrying(() => this.reread(run)));
-      if (isTerminal(this.current.status)) {
+      const updated = await this.retrying(() =>
+        this.store.update(run.actionUid, run.status, patch, this.fence()),
+      );
+      if (updated) this.current = updated;
+      else await this.retrying(() => this.reread(run));
+      return this.current;
+    });
+  }
+
+  /**
+   * A change of this run stored by someone else — a cancel on another replica, a recovery — seen on RunEvents.
+   * Followed in turn with this session's own writes, from a fresh read (notifications may arrive late).
+   */
+  noticeStored(stored: ActionRun): void {
+    if (this.isOver || stored.status === this.current.status) return;
+    void this.enqueue(async () => {
+      const fresh = this.isOver ? undefined : await this.repository.findByUid(stored.actionUid);
+      if (fresh) this.follow(fresh);
+      return this.current;
+    });
+  }
+
+  /** Runs `work` after every write queued before it; a store that keeps failing gives the run up. */
+  private enqueue(work: () => Promise<ActionRun>): Promise<ActionRun> {
+    const next = this.queue.then(work).then((run) => {
+      if (isTerminal(run.status)) {
         this.release();
         this.markEnded();
       }
-      return this.current;
+      return run;
     });
     this.queue = next.catch((error: unknown) => this.giveUp(error));
     return next;
+  }
+
+  /** Every write of this session lands only while this process still holds the run's lease. */
+  private fence(): RunFence {
+    return { ownerId: this.current.ownerId ?? '', now: now() };
   }
 
   private async retrying<T>(attempt: () => Promise<T>): Promise<T> {
@@ -258,22 +286,49 @@ export class RunSession {
   /** The store refused a write for good: stop the handler and leave the run to the recovery sweep. */
   private giveUp(error: unknown): void {
     if (this.givenUp) return;
-    this.givenUp = true;
     this.logger.error(
       `Could not record run ${this.current.actionUid} of ${this.action.name}; giving it up to recovery`,
       error,
     );
+    this.abandonRun('The run could not be recorded.');
+  }
+
+  /** This session no longer speaks for the run: its handler is stopped and it writes nothing more. */
+  private abandonRun(reason: string): void {
+    if (this.givenUp) return;
+    this.givenUp = true;
     this.release();
-    this.controller.abort(new DOMException('The run could not be recorded.', 'AbortError'));
+    this.controller.abort(new DOMException(reason, 'AbortError'));
     this.markEnded();
   }
 
-  /** The run changed behind this session's back (e.g. recovered as lost by another process): follow the store. */
-  private async reread(previous: ActionRun): Promise<ActionRun> {
+  /**
+   * A write lost its condition: the run changed behind this session's back, or this process lost its lease on
+   * it (a long pause, a store outage) and another may be recovering it. Follows the run as stored.
+   */
+  private async reread(previous: ActionRun): Promise<void> {
     const stored = await this.repository.findByUid(previous.actionUid);
-    const status: ActionStatus = stored?.status ?? 'aborted';
-    if (isTerminal(status))
+    if (!stored || stored.status === previous.status) {
+      this.logger.warn(
+        `Lost the lease of run ${previous.actionUid} of ${this.action.name}; stopping its handler.`,
+      );
+      this.abandonRun('This process lost the lease of the run.');
+      return;
+    }
+    this.follow(stored);
+  }
+
+  /** Takes the run as stored by someone else: a cancel stops the handler, so does an end recorded elsewhere. */
+  private follow(stored: ActionRun): void {
+    if (stored.status === this.current.status) return;
+    this.current = stored;
+    if (stored.status === 'cancelling') {
+      this.controller.abort(new DOMException('The run was cancelled.', 'AbortError'));
+    } else if (isTerminal(stored.status)) {
+      this.logger.warn(
+        `Run ${stored.actionUid} of ${this.action.name} was recorded ${stored.status} elsewhere; stopping its handler.`,
+      );
       this.controller.abort(new DOMException('The run was ended elsewhere.', 'AbortError'));
-    return stored ?? { ...previous, status };
+    }
   }
 }

@@ -8,6 +8,7 @@ const byName = (a: ActionRun, b: ActionRun): number => (a.name < b.name ? -1 : a
 /** Keeps runs in this process only. Each method runs without an await, so each is atomic. */
 @Injectable()
 export class MemoryActionsRepository extends ActionsRepository {
+  readonly shared = false;
   /** Every run, in insertion order (a Map keeps it): the last one of a name is its latest. */
   private readonly byUid = new Map<string, ActionRun>();
   private readonly latestUid = new Map<string, string>();

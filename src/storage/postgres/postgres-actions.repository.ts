@@ -20,6 +20,7 @@ const asBoolean = (value: boolean): boolean => value;
  * lease, one active run per name) is checked by the statement that writes.
  */
 export class PostgresActionsRepository extends ActionsRepository {
+  readonly shared = true;
   constructor(private readonly pool: pg.Pool) {
     super();
   }

@@ -21,6 +21,8 @@ const asInteger = (value: boolean): number => (value ? 1 : 0);
  * checked by the statement that writes, so every read-check-write is atomic.
  */
 export class SqliteActionsRepository extends ActionsRepository {
+  /** The file is locked by one process. */
+  readonly shared = false;
   private readonly selectLatestVisible;
   private readonly selectLatest;
   private readonly selectByUid;
