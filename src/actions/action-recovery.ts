@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { StoreUnavailableError } from '../errors/domain-error.js';
 import { ACTION_STATUSES, assertTransition, isTerminal } from './action-lifecycle.js';
 import type { ActionRunPatch } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
@@ -40,7 +41,10 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
     this.sweeper = setInterval(
       () =>
         void this.recover(new Date().toISOString(), EXECUTOR_LOST_LEASE).catch((error: unknown) =>
-          this.logger.error('Could not sweep abandoned runs', error),
+          // An outage is expected and said once a sweep; anything else is a fault worth its stack.
+          error instanceof StoreUnavailableError
+            ? this.logger.warn('Could not sweep abandoned runs: the store does not answer.')
+            : this.logger.error('Could not sweep abandoned runs', error),
         ),
       sweepPeriod(this.config.actionLeaseMs),
     );

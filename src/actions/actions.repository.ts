@@ -39,7 +39,9 @@ export abstract class ActionsRepository {
 
   /**
    * Applies `patch` to the run `actionUid` only while its status is `expected` and, with `fence`, only while the
-   * fence's owner holds an unexpired lease on it. Returns the updated run, or `undefined` when a condition failed.
+   * fence's owner holds an unexpired lease on it. A patch that records a cancel (`cancelledBy`) applies only while
+   * the run is cancellable, so a cancel and a handler's point of no return never both land. Returns the updated
+   * run, or `undefined` when a condition failed.
    */
   abstract update(
     actionUid: string,

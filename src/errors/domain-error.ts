@@ -32,6 +32,18 @@ export class DomainError extends Error {
   }
 }
 
+/** The store does not answer (down, unreachable, too slow): the client may retry shortly. */
+export class StoreUnavailableError extends DomainError {
+  constructor(retryAfterSeconds = 2) {
+    super(
+      'unavailable',
+      'store_unavailable',
+      'The store does not answer; try again shortly.',
+      retryAfterSeconds,
+    );
+  }
+}
+
 export class InvalidRequestError extends DomainError {
   constructor(description: string) {
     super('invalid', 'invalid_request', description);

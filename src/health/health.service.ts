@@ -1,12 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ActionsRepository } from '../actions/actions.repository.js';
-import { DomainError } from '../errors/domain-error.js';
-
-export class StoreUnavailableError extends DomainError {
-  constructor() {
-    super('unavailable', 'store_unavailable', 'The store does not answer.');
-  }
-}
+import { StoreUnavailableError } from '../errors/domain-error.js';
 
 @Injectable()
 export class HealthService {

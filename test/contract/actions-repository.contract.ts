@@ -162,6 +162,12 @@ export function actionsRepositoryContract(
       expect((await repository.findByUid(run.actionUid))?.cancellable).toBeUndefined();
       const pastNoReturn = await repository.update(run.actionUid, 'running', { cancellable: false });
       expect(pastNoReturn).toStrictEqual({ ...run, cancellable: false });
+      expect(
+        await repository.update(run.actionUid, 'running', {
+          status: 'cancelling',
+          cancelledBy: 'ops@example.com',
+        }),
+      ).toBeUndefined();
       await repository.update(run.actionUid, 'running', { status: 'completed', progress: 100 });
       expect(await repository.findByUid(run.actionUid)).toMatchObject({
         status: 'completed',

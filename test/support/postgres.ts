@@ -8,6 +8,11 @@ export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0
 export interface TestDatabase {
   readonly url: string;
   drop(): Promise<void>;
+  /**
+   * An outage and its end: with `false` the server refuses new connections to this database and ends the open
+   * ones; with `true` it accepts them again.
+   */
+  allowConnections(allowed: boolean): Promise<void>;
 }
 
 function urlOf(database: string): string {
@@ -43,5 +48,12 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     url: urlOf(name),
     drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    allowConnections: (allowed) =>
+      onServer(
+        `ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed};` +
+          (allowed
+            ? ''
+            : ` SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`),
+      ),
   };
 }

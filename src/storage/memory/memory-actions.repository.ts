@@ -47,6 +47,7 @@ export class MemoryActionsRepository extends ActionsRepository {
     if (fence && !(current.ownerId === fence.ownerId && (current.leaseExpiresAt ?? '') > fence.now)) {
       return Promise.resolve(undefined);
     }
+    if (patch.cancelledBy !== undefined && current.cancellable === false) return Promise.resolve(undefined);
     return Promise.resolve(this.write(current, patch));
   }
 

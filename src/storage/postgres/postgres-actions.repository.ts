@@ -75,10 +75,12 @@ export class PostgresActionsRepository extends ActionsRepository {
   ): Promise<ActionRun | undefined> {
     const columns = toColumns(patch, asBoolean);
     const next = columns.length;
-    const condition = fence
-      ? `action_uid = $${next + 1} AND status = $${next + 2} AND owner_id = $${next + 3}
+    const condition =
+      (fence
+        ? `action_uid = $${next + 1} AND status = $${next + 2} AND owner_id = $${next + 3}
          AND lease_expires_at > $${next + 4}`
-      : `action_uid = $${next + 1} AND status = $${next + 2}`;
+        : `action_uid = $${next + 1} AND status = $${next + 2}`) +
+      (patch.cancelledBy === undefined ? '' : ' AND cancellable');
     const [row] = await this.query(
       `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${condition} RETURNING *`,
       [

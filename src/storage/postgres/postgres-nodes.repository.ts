@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ClusterNode } from '../../cluster/node.js';
 import { NodesRepository } from '../../cluster/nodes.repository.js';
 import { inTransaction } from './postgres-transaction.js';
+import { preparedQuery } from './prepared-query.js';
 
 /**
  * Nodes in PostgreSQL, shared by every replica. A unique index allows at most one master, and the role moves in
@@ -14,18 +15,16 @@ export class PostgresNodesRepository extends NodesRepository {
   }
 
   async list(): Promise<ClusterNode[]> {
-    const { rows } = await this.pool.query<ClusterNode>(
-      'SELECT uid, addr, status, role FROM nodes ORDER BY uid',
-    );
-    return rows;
+    return preparedQuery<ClusterNode>(this.pool, 'SELECT uid, addr, status, role FROM nodes ORDER BY uid');
   }
 
   async get(uid: number): Promise<ClusterNode | undefined> {
-    const { rows } = await this.pool.query<ClusterNode>(
+    const [node] = await preparedQuery<ClusterNode>(
+      this.pool,
       'SELECT uid, addr, status, role FROM nodes WHERE uid = $1',
       [uid],
     );
-    return rows[0];
+    return node;
   }
 
   seed(nodes: readonly ClusterNode[]): Promise<boolean> {

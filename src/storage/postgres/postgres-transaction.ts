@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { storeError } from './postgres-errors.js';
 
 /**
  * Runs `work` in one transaction on one connection of `pool`: commits when it resolves, rolls back when it
@@ -8,7 +9,9 @@ export async function inTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((error: unknown) => {
+    throw storeError(error);
+  });
   let failed = false;
   try {
     await client.query('BEGIN');
@@ -18,7 +21,7 @@ export async function inTransaction<T>(
   } catch (error) {
     failed = true;
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    throw storeError(error);
   } finally {
     // A connection that failed mid-transaction is closed rather than handed to the next caller.
     client.release(failed);

@@ -47,12 +47,15 @@ export class PostgresUsersRepository extends UsersRepository {
   }
 
   async count(): Promise<number> {
-    const { rows } = await this.pool.query<{ count: number }>('SELECT COUNT(*)::integer AS count FROM users');
+    const rows = await preparedQuery<{ count: number }>(
+      this.pool,
+      'SELECT COUNT(*)::integer AS count FROM users',
+    );
     return rows[0].count;
   }
 
   async list(): Promise<User[]> {
-    const { rows } = await this.pool.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ORDER BY uid`);
+    const rows = await preparedQuery<UserRow>(this.pool, `SELECT ${USER_COLUMNS} FROM users ORDER BY uid`);
     return rows.map(toUser);
   }
 
@@ -76,7 +79,8 @@ export class PostgresUsersRepository extends UsersRepository {
   }
 
   async insert(user: NewUser): Promise<User | undefined> {
-    const { rows } = await this.pool.query<UserRow>(
+    const rows = await preparedQuery<UserRow>(
+      this.pool,
       `INSERT INTO users (email, email_key, name, role, status, password_hash, password_issue_date)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (email_key) DO NOTHING

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { storeError } from './postgres-errors.js';
 
 /**
  * Statement names by SQL text, for the whole process: a connection refuses one name for two texts, and
@@ -20,5 +21,9 @@ export async function preparedQuery<Row extends pg.QueryResultRow>(
     name = `ca_${statementNames.size + 1}`;
     statementNames.set(text, name);
   }
-  return (await pool.query<Row>({ name, text, values })).rows;
+  try {
+    return (await pool.query<Row>({ name, text, values })).rows;
+  } catch (error) {
+    throw storeError(error);
+  }
 }

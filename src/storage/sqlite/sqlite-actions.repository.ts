@@ -79,9 +79,10 @@ export class SqliteActionsRepository extends ActionsRepository {
     fence?: RunFence,
   ): Promise<ActionRun | undefined> {
     const columns = toColumns(patch, asInteger);
-    const condition = fence
-      ? 'action_uid = ? AND status = ? AND owner_id = ? AND lease_expires_at > ?'
-      : 'action_uid = ? AND status = ?';
+    const condition =
+      (fence
+        ? 'action_uid = ? AND status = ? AND owner_id = ? AND lease_expires_at > ?'
+        : 'action_uid = ? AND status = ?') + (patch.cancelledBy === undefined ? '' : ' AND cancellable = 1');
     const row = this.updateStatement(columns, condition).get(
       ...columns.map(([, value]) => value),
       actionUid,
