@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { assertBuilt, ServiceProcess, waitFor } from '../support/service-process.js';
+import { BuiltService } from '../support/built-service.js';
+import { requireBuild, ServiceProcess, waitFor } from '../support/service-process.js';
 
 const ADMIN: readonly [string, string] = ['admin@replicas.local', 'replicas-admin-password'];
 const LEASE_MS = 1500;
@@ -61,14 +62,14 @@ function statusOf(replica: ServiceProcess, wanted: (body: ActionBody) => boolean
 describe('three replicas on one PostgreSQL database', () => {
   let database: TestDatabase;
 
-  beforeAll(assertBuilt);
+  beforeAll(requireBuild);
 
   beforeEach(async () => {
     database = await createTestDatabase();
   });
 
   afterEach(async () => {
-    await ServiceProcess.stopAll();
+    await BuiltService.killAll();
     await database.drop();
   });
 
