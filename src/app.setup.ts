@@ -2,11 +2,13 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LOG_LEVELS, type LogLevel } from './config/app-config.js';
 import { answerClientErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
+import { useObservability } from './observability/observability.js';
 
 export const BODY_LIMIT = '1mb';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
+  useObservability(app);
   app.disable('x-powered-by');
   app.set('etag', false);
   // Bodies are JSON whatever their Content-Type says (as Redis Enterprise clients and `curl -d` send them).

@@ -12,6 +12,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     logger: logLevelsUpTo(config.logLevel),
+    // Held until configureApp hands Nest the pino logger, so that start-up lines are JSON lines too.
+    bufferLogs: true,
     // Rethrow start-up errors instead of process.abort(), so that a StartupError ends with its message below.
     abortOnError: false,
   });
