@@ -1,11 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger as PinoRoot } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { AppConfig, type LogLevel } from '../config/app-config.js';
 import { StartupError } from '../config/startup-error.js';
-import { assignRequestId, routeTemplate } from './request-context.js';
+import { assignRequestId, EVERY_PATH, routeTemplate } from './request-context.js';
 
 /** Nest's level names (LOG_LEVEL) as pino's. */
 const PINO_LEVELS: { readonly [L in LogLevel]: Level } = {
@@ -97,7 +97,7 @@ export function createHttpLogger(root: PinoRoot, config: AppConfig): HttpLogger 
     customSuccessMessage: () => 'request completed',
     customErrorMessage: () => 'request completed',
     customSuccessObject: requestLine,
-    customErrorObject: (req, res, _error, fields) => requestLine(req, res, fields),
+    customErrorObject: (req, res, _error, fields: { responseTime?: number }) => requestLine(req, res, fields),
   });
 }
 
@@ -133,5 +133,9 @@ class AppLoggingModule {}
 export const LoggingModule = LoggerModule.forRootAsync({
   imports: [AppLoggingModule],
   inject: [AppLogging],
-  useFactory: (logging: AppLogging) => ({ pinoHttp: { logger: logging.root }, useExisting: true }),
+  useFactory: (logging: AppLogging) => ({
+    pinoHttp: { logger: logging.root },
+    useExisting: true,
+    forRoutes: [{ path: EVERY_PATH, method: RequestMethod.ALL }],
+  }),
 });

@@ -20,7 +20,8 @@ export class RunMetrics implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    for (const status of ACTION_STATUSES.filter((s) => !isTerminal(s))) this.metrics.runsActive.set({ status }, 0);
+    for (const status of ACTION_STATUSES.filter((s) => !isTerminal(s)))
+      this.metrics.runsActive.set({ status }, 0);
     this.unsubscribe = this.events.subscribe((run) => this.record(run));
   }
 
