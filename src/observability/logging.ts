@@ -57,7 +57,8 @@ async function prettyPrinter(): Promise<DestinationStream> {
   try {
     const { default: pretty } = await import('pino-pretty');
     return pretty({ destination: process.stdout, sync: true });
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     throw new StartupError(
       'LOG_FORMAT=pretty needs the pino-pretty package, a dev dependency that this installation lacks ' +
         '(npm install --include=dev); unset LOG_FORMAT for JSON lines.',
