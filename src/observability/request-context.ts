@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
 
+/** Express-style middleware on Node's own request and response types. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 /** A caller's id is kept when it is this safe to copy into logs and headers; any other is replaced. */

@@ -1,8 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { routeTemplate } from '../request-context.js';
+import { routeTemplate, type Middleware } from '../request-context.js';
 import type { Metrics } from './metrics.js';
-
-type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 const INTERNAL_ERROR = 500;
 
