@@ -16,10 +16,11 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
   'POST /v1/users': Permission.CreateNewUser,
   'PUT /v1/users/:uid': Permission.UpdateUser,
   'DELETE /v1/users/:uid': Permission.DeleteUser,
+  'GET /metrics': Permission.ViewClusterStats,
 };
 
 /** The only routes open without credentials. */
-const PUBLIC_ROUTES = ['GET /health'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /ready'];
 
 const UNAUTHORIZED = {
   error_code: 'unauthorized',
