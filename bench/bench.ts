@@ -49,6 +49,16 @@ const CONFLICT: LoadCase = {
   status: 409,
 };
 const BARE_NAME = 'bare NestJS GET (baseline)';
+/**
+ * The memory store again with one observability feature off, measured on the GET cases in the same rounds:
+ * what that feature costs (issue 12: metrics may cost a GET at most 5% of its rate).
+ */
+const VARIANTS: readonly (readonly [string, Readonly<Record<string, string>>])[] = [
+  ['memory METRICS=off', { METRICS: 'off' }],
+  ['memory LOG_REQUESTS=off', { LOG_REQUESTS: 'off' }],
+];
+const VARIANT_CASES = SERVICE_CASES.slice(0, 2);
+const METRICS_COST_GOAL = 0.95;
 
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
@@ -97,7 +107,11 @@ class Results {
 
 const pinned = pinLoadGenerator();
 
-async function startService(store: string, databaseUrl: string): Promise<Service> {
+async function startService(
+  store: string,
+  databaseUrl: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Service> {
   const kdf = { hash: 0, verify: 0 };
   const server = await ServerProcess.start({
     script: fileURLToPath(new URL('../main.js', import.meta.url)),
@@ -108,6 +122,7 @@ async function startService(store: string, databaseUrl: string): Promise<Service
       ADMIN_PASSWORD: PASSWORD,
       CHANGE_MASTER_STEP_MS: STEP_MS,
       LOG_LEVEL: 'debug',
+      ...env,
     },
     pinned,
     onLine: (line) => {
@@ -152,6 +167,7 @@ interface RoundPlan {
 async function runRound(
   bare: ServerProcess,
   services: readonly Service[],
+  variants: readonly Service[],
   plan: RoundPlan,
   results: Results,
 ) {
@@ -170,6 +186,11 @@ async function runRound(
     const cycle = await cycles(server, client, NO_OP_RUN, plan.cycleSeconds);
     results.add(`${store}: start -> completed`, 'runs/s', cycle);
     for (const [name, spec] of SERVICE_CASES) {
+      results.add(`${store}: ${name}`, 'req/s', await load(server, spec, plan.loadSeconds));
+    }
+  }
+  for (const { store, server } of variants) {
+    for (const [name, spec] of VARIANT_CASES) {
       results.add(`${store}: ${name}`, 'req/s', await load(server, spec, plan.loadSeconds));
     }
   }
@@ -194,6 +215,17 @@ const atMost = (what: string, value: number | undefined, limit: number): Goal =>
   limit,
   atLeast: false,
 });
+
+/** Each GET case with everything on, as a share of the same case with one feature off (round by round). */
+function observabilityCosts(results: Results): Goal[] {
+  return VARIANTS.flatMap(([variant]) =>
+    VARIANT_CASES.map(([name]) => {
+      const on = results.records.get(`memory: ${name}`)!;
+      const off = results.records.get(`${variant}: ${name}`)!;
+      return atLeast(`memory: ${name}, rate / ${variant} rate`, summarise(on, off).ratio, METRICS_COST_GOAL);
+    }),
+  );
+}
 
 function goals(results: Results, services: readonly Service[]): Goal[] {
   const bare = results.records.get(BARE_NAME)!;
@@ -259,6 +291,7 @@ async function main(): Promise<boolean> {
   try {
     const began = Date.now();
     const services = await startServices(tmp);
+    const variants = await Promise.all(VARIANTS.map(([name, env]) => startService(name, 'memory:', env)));
     const bare = await ServerProcess.start({
       script: fileURLToPath(new URL('./bare-app.js', import.meta.url)),
       nodeArgs: nodeArgs('bare'),
@@ -277,6 +310,7 @@ async function main(): Promise<boolean> {
       await runRound(
         bare,
         services,
+        variants,
         { loadSeconds: seconds, cycleSeconds: seconds, lifecycleSamples: 1 },
         warmup,
       );
@@ -284,12 +318,12 @@ async function main(): Promise<boolean> {
     }
     for (let round = 1; round <= PLAN.rounds; round++) {
       console.log(`round ${round} of ${PLAN.rounds}`);
-      await runRound(bare, services, PLAN, results);
+      await runRound(bare, services, variants, PLAN, results);
     }
     const baseline = results.records.get(BARE_NAME)!;
     const summaries = [...results.records.values()].map((record) => summarise(record, baseline));
     const checks = services.map((service) => checkService(service, results, (Date.now() - began) / 1000));
-    const targets = SMOKE ? [] : goals(results, services);
+    const targets = SMOKE ? [] : [...goals(results, services), ...observabilityCosts(results)];
     console.log(`\n${table(summaries)}\n\n${checks.join('\n')}\n`);
     for (const goal of targets) console.log(describeGoal(goal));
     for (const error of results.errors) console.error(`ERROR ${error}`);
@@ -317,7 +351,7 @@ async function main(): Promise<boolean> {
       ),
     );
     console.log(`\nresults: ${file}`);
-    if (PROFILE) await printProfiles(['bare', ...services.map(({ store }) => store)]);
+    if (PROFILE) await printProfiles(['bare', ...[...services, ...variants].map(({ store }) => store)]);
     return results.errors.length === 0;
   } finally {
     await stopServers();

@@ -8,6 +8,7 @@ import { ConfigModule } from './config/config.module.js';
 import { StorageModule } from './storage/storage.module.js';
 import { MethodNotAllowedModule } from './errors/method-not-allowed.js';
 import { HealthModule } from './health/health.module.js';
+import { ObservabilityModule } from './observability/observability.js';
 
 @Module({})
 export class AppModule {
@@ -16,6 +17,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(config),
         StorageModule,
         AuditModule,
         AuthModule,

@@ -5,9 +5,11 @@ import { JsonBodyInterceptor } from './common/json-body.interceptor.js';
 import { LOG_LEVELS, type AppConfig, type HttpSettings, type LogLevel } from './config/app-config.js';
 import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
+import { useObservability } from './observability/observability.js';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
+  useObservability(app);
   app.disable('x-powered-by');
   app.set('etag', false);
   const server = app.getHttpServer();

@@ -20,6 +20,8 @@ async function bootstrap(): Promise<void> {
     bodyParser: false,
     httpsOptions,
     logger: new StartupLogger({ logLevels: logLevelsUpTo(config.logLevel) }),
+    // Held until configureApp hands Nest the pino logger, so that start-up lines are JSON lines too.
+    bufferLogs: true,
     // Rethrow start-up errors instead of process.abort(), so that a StartupError ends with its message below.
     abortOnError: false,
   });

@@ -22,6 +22,7 @@ export enum Permission {
   CreateNewUser = 'create_new_user',
   UpdateUser = 'update_user',
   DeleteUser = 'delete_user',
+  ViewClusterStats = 'view_cluster_stats',
 }
 
 const VIEWERS: readonly Role[] = [
@@ -46,6 +47,7 @@ export const PERMISSION_ROLES: { readonly [P in Permission]: readonly Role[] } =
   [Permission.CreateNewUser]: USER_MANAGERS,
   [Permission.UpdateUser]: USER_MANAGERS,
   [Permission.DeleteUser]: USER_MANAGERS,
+  [Permission.ViewClusterStats]: ['admin', 'cluster_member', 'cluster_viewer', 'user_manager'],
 };
 
 /** role -> permissions, built once from the matrix so that a check is one set lookup. */

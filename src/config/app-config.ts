@@ -138,6 +138,17 @@ export class AppConfig {
   /** How long a graceful stop waits for running actions to reach a safe point before recording them aborted. */
   readonly shutdownGraceMs: number;
   readonly http: HttpSettings;
+  /**
+   * How long a graceful stop keeps serving, with /ready answering 503, before it closes the port: the time a
+   * load balancer needs to see the replica unready and stop sending it requests.
+   */
+  readonly shutdownDrainMs: number;
+  /** Whether /metrics is served and requests are measured (METRICS=on|off). */
+  readonly metrics: boolean;
+  /** JSON lines, or pino-pretty's text for people (LOG_FORMAT=json|pretty). */
+  readonly logFormat: 'json' | 'pretty';
+  /** Whether each request is logged at `log` level when it ends (LOG_REQUESTS=on|off). */
+  readonly logRequests: boolean;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -162,6 +173,10 @@ export class AppConfig {
     this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
     this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);
     this.http = httpSettings(env);
+    this.shutdownDrainMs = integer(env, 'SHUTDOWN_DRAIN_MS', 0, 0, 10 * 60 * 1000);
+    this.metrics = oneOf(env, 'METRICS', ['on', 'off'], 'on') === 'on';
+    this.logFormat = oneOf(env, 'LOG_FORMAT', ['json', 'pretty'], 'json');
+    this.logRequests = oneOf(env, 'LOG_REQUESTS', ['on', 'off'], 'on') === 'on';
   }
 }
 

@@ -37,6 +37,7 @@ const PERMISSION_HOLDERS: Readonly<Record<string, readonly Role[]>> = {
   create_new_user: ['admin', 'user_manager'],
   update_user: ['admin', 'user_manager'],
   delete_user: ['admin', 'user_manager'],
+  view_cluster_stats: ['admin', 'cluster_member', 'cluster_viewer', 'user_manager'],
 };
 
 /** What the README's API table says each route needs. A route added without a line here fails the first test. */
@@ -53,10 +54,11 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, string>> = {
   'POST /v1/users': 'create_new_user',
   'PUT /v1/users/:uid': 'update_user',
   'DELETE /v1/users/:uid': 'delete_user',
+  'GET /metrics': 'view_cluster_stats',
 };
 
 /** The only routes open without credentials. */
-const PUBLIC_ROUTES = ['GET /health'];
+const PUBLIC_ROUTES = ['GET /health', 'GET /ready'];
 
 const UNAUTHORIZED = {
   error_code: 'unauthorized',
