@@ -35,12 +35,7 @@ export class DomainError extends Error {
 /** The store does not answer (down, unreachable, too slow): the client may retry shortly. */
 export class StoreUnavailableError extends DomainError {
   constructor(retryAfterSeconds = 2) {
-    super(
-      'unavailable',
-      'store_unavailable',
-      'The store does not answer; try again shortly.',
-      retryAfterSeconds,
-    );
+    super('unavailable', 'store_unavailable', 'The store does not answer.', retryAfterSeconds);
   }
 }
 

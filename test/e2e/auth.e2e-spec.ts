@@ -117,6 +117,8 @@ describe('authentication and the role matrix', () => {
     readonly body?: object;
     /** What an allowed call answers, beyond its status 200. */
     readonly answer: object;
+    /** For a route that answers text, what the text holds. */
+    readonly text?: RegExp;
   }
 
   /** A call of each route that succeeds when allowed; each call that can change something gets its own target. */
@@ -161,6 +163,7 @@ describe('authentication and the role matrix', () => {
         answer: { email, role: 'none' },
       };
     },
+    'GET /metrics': () => ({ url: '/metrics', answer: {}, text: /^# HELP cluster_actions_/m }),
     'PUT /v1/users/:uid': () => ({
       url: `/v1/users/${victimUid}`,
       body: { name: 'Renamed' },
@@ -176,12 +179,16 @@ describe('authentication and the role matrix', () => {
   async function send(
     route: string,
     auth?: readonly [string, string],
-  ): Promise<{ response: Response; answer: object }> {
+  ): Promise<{ response: Response; answer: object; text?: RegExp }> {
     const method = route.split(' ')[0].toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     const call = await CALLS[route]();
     const request = t.http[method](call.url);
     if (auth) request.auth(...auth);
-    return { response: await (call.body ? request.send(call.body) : request), answer: call.answer };
+    return {
+      response: await (call.body ? request.send(call.body) : request),
+      answer: call.answer,
+      text: call.text,
+    };
   }
 
   const matrix = Object.entries(ROUTE_PERMISSIONS).flatMap(([route, permission]) =>
@@ -189,10 +196,11 @@ describe('authentication and the role matrix', () => {
   );
 
   it.each(matrix)('%s as %s: allowed=%s', async (route, role, allowed) => {
-    const { response, answer } = await send(route, credentials.get(role));
+    const { response, answer, text } = await send(route, credentials.get(role));
     if (allowed) {
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject(answer);
+      if (text) expect(response.text).toMatch(text);
     } else {
       expect(response.status).toBe(403);
       expect(response.body).toEqual({

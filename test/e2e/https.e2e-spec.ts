@@ -9,7 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { BuiltService, freePort, requireBuild } from '../support/built-service.js';
 
 const ADMIN = ['admin@tls.local', 'tls-admin-password'] as const;
-const PLAIN_HTTP_WARNING = /WARN.*Serving plain HTTP on .*clear text/;
+const PLAIN_HTTP_WARNING = /"level":40.*Serving plain HTTP on .*clear text/;
 
 interface Answer {
   readonly status: number;
@@ -170,7 +170,7 @@ describe('HTTPS from TLS_CERT_FILE and TLS_KEY_FILE (built service)', () => {
     renameSync(second.files[0], certFile);
     service.kill('SIGHUP');
     await service.waitForOutput(
-      /WARN.*Kept the current TLS certificate \(SIGHUP\): TLS_KEY_FILE .* is not the key/,
+      /"level":40.*Kept the current TLS certificate \(SIGHUP\): TLS_KEY_FILE .* is not the key/,
     );
     expect(await getNodes(port, first.cert)).toMatchObject({ status: 200, fingerprint: first.fingerprint });
   });

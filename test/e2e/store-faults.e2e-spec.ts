@@ -60,7 +60,7 @@ describe('faults in the store', () => {
     const run = await gate.next();
     store.down = true;
     const progress = run.progress(50).catch((error: unknown) => error);
-    // While the session retries (about 3 s), the API answers 500 with the standard body and /health 503.
+    // While the session retries (about 3 s), the API answers 500 with the standard body and /ready 503.
     const listing = await t.http
       .get('/v1/cluster/actions')
       .auth(...t.admin)
@@ -70,7 +70,7 @@ describe('faults in the store', () => {
       description: 'The service failed to handle the request.',
     });
     await t.http
-      .get('/health')
+      .get('/ready')
       .expect(503, { error_code: 'store_unavailable', description: 'The store does not answer.' });
     expect(run.context.signal.aborted).toBe(false);
     // Then it aborts the handler and leaves the run to recovery: the write was tried once and retried 5 times.
@@ -79,7 +79,7 @@ describe('faults in the store', () => {
     expect(store.refusedUpdates).toEqual(Array.from({ length: 6 }, () => ({ progress: 50 })));
 
     store.down = false;
-    await t.http.get('/health').expect(200, { status: 'ok' });
+    await t.http.get('/ready').expect(200, { status: 'ok' });
     const last = (await pollAction(t.http, t.admin, TEST_ACTION, undefined, 5000)).at(-1)!;
     expect(last).toMatchObject({ status: 'aborted', error_code: 'executor_lost', progress: 0 });
     await t.http
