@@ -10,6 +10,8 @@ import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Which X-Forwarded-For hops Express believes for `req.ip`, the client address (see clientAddress).
+  app.set('trust proxy', config.http.trustProxy);
   const server = app.getHttpServer();
   limitClients(server, config.http);
   app.use(answerProtocolErrorsAsJson(server));
