@@ -69,6 +69,19 @@ class CheckSlots {
   }
 }
 
+/** 429 until the window ends, `ms` from now. */
+function tooManyFailures(ms: number): TooManyLoginFailuresError {
+  return new TooManyLoginFailuresError(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/**
+ * A counter refuses with its state: 429 until its window ends. Anything else is a fault of the counters (their
+ * database is down or too slow): 503, as for any request the store cannot serve.
+ */
+function refusal(error: unknown): TooManyLoginFailuresError | StoreUnavailableError {
+  return error instanceof RateLimiterRes ? tooManyFailures(error.msBeforeNext) : new StoreUnavailableError();
+}
+
 /**
  * One failure count (per address, or per user at an address) and the blocks this process knows of: a key whose
  * count reached the limit, until its window ends, learned from the counters' own answers to consume and reward.
@@ -92,20 +105,25 @@ class FailureCounter {
     return this.counter.points;
   }
 
-  /** Takes a point; rejects with the key's state if it has none left, or with a fault of the counters. */
+  /** Takes a point, or refuses with TooManyLoginFailuresError (none left) or StoreUnavailableError. */
   async consume(key: string): Promise<void> {
     const blockedMs = this.blockedFor(key);
-    if (blockedMs > 0) throw new RateLimiterRes(0, blockedMs, this.points);
+    if (blockedMs > 0) throw tooManyFailures(blockedMs);
     try {
       this.learn(key, await this.counter.consume(key));
     } catch (refused) {
       if (refused instanceof RateLimiterRes) this.learn(key, refused);
-      throw refused;
+      throw refusal(refused);
     }
   }
 
+  /** Gives a point back, or fails with StoreUnavailableError. */
   async reward(key: string): Promise<void> {
-    this.learn(key, await this.counter.reward(key));
+    try {
+      this.learn(key, await this.counter.reward(key));
+    } catch (fault) {
+      throw refusal(fault);
+    }
   }
 
   /** How long `key` is still blocked, as far as this process knows; 0 if it is not. */
@@ -196,42 +214,22 @@ export class LoginThrottle {
       this.perUserAndAddress.blockedFor(this.userKey(address, user)),
       this.perAddress.blockedFor(address),
     ];
-    if (waits.some((ms) => ms > 0)) throw this.tooMany(Math.max(...waits));
+    if (waits.some((ms) => ms > 0)) throw tooManyFailures(Math.max(...waits));
   }
 
   /** Takes a point per user at the address, then per address; a refusal by the second gives the first back. */
   private async consume(address: string, userKey: string): Promise<void> {
-    try {
-      await this.perUserAndAddress.consume(userKey);
-    } catch (refused) {
-      throw this.refusal(refused);
-    }
+    await this.perUserAndAddress.consume(userKey);
     try {
       await this.perAddress.consume(address);
     } catch (refused) {
-      await this.perUserAndAddress.reward(userKey).catch(() => undefined); // the refusal below says it all
-      throw this.refusal(refused);
+      await this.perUserAndAddress.reward(userKey).catch(() => undefined); // the refusal says it all
+      throw refused;
     }
   }
 
   private async giveBack(address: string, userKey: string): Promise<void> {
-    try {
-      await Promise.all([this.perUserAndAddress.reward(userKey), this.perAddress.reward(address)]);
-    } catch (fault) {
-      throw this.refusal(fault);
-    }
-  }
-
-  /**
-   * A counter refuses with its state: 429 until its window ends. Anything else is a fault of the counters (their
-   * database is down or too slow): 503, as for any request the store cannot serve.
-   */
-  private refusal(error: unknown): TooManyLoginFailuresError | StoreUnavailableError {
-    return error instanceof RateLimiterRes ? this.tooMany(error.msBeforeNext) : new StoreUnavailableError();
-  }
-
-  private tooMany(ms: number): TooManyLoginFailuresError {
-    return new TooManyLoginFailuresError(Math.max(1, Math.ceil(ms / 1000)));
+    await Promise.all([this.perUserAndAddress.reward(userKey), this.perAddress.reward(address)]);
   }
 
   private userKey(address: string, user: string): string {
