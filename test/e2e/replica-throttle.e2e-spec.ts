@@ -1,3 +1,5 @@
+import pg from 'pg';
+import { createTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { assertBuilt, ServiceProcess } from '../support/service-process.js';
 
@@ -65,4 +67,42 @@ describe('login throttling across three replicas on one PostgreSQL database', ()
     // Only that client and user: the admin from the same address still gets in everywhere.
     for (const replica of replicas) expect((await login(replica, ADMIN)).status).toBe(200);
   }, 60_000);
+});
+
+describe('login throttling while its PostgreSQL table does not answer', () => {
+  let database: TestDatabase;
+
+  beforeEach(async () => {
+    database = await createTestDatabase();
+  });
+
+  afterEach(() => database.drop());
+
+  it('a password check answers 503, bounded by the statement timeout; a cached credential needs no count', async () => {
+    const t = await createTestApp({
+      env: { DATABASE_URL: database.url, DATABASE_STATEMENT_TIMEOUT_MS: '500' },
+    });
+    const blocker = new pg.Client({ connectionString: database.url });
+    try {
+      const [email, password] = await t.userWithRole('cluster_viewer');
+      await t.http.get('/v1/nodes').auth(email, password).expect(200); // now cached
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE login_throttle IN ACCESS EXCLUSIVE MODE');
+
+      const started = performance.now();
+      const refused = await t.http.get('/v1/nodes').auth(email, 'a-wrong-password');
+      expect(refused.status).toBe(503);
+      expect(refused.body).toEqual({
+        error_code: 'store_unavailable',
+        description: 'The store does not answer.',
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+      // Checked against the blocks this process knows of, not the table: served while it is locked.
+      await t.http.get('/v1/nodes').auth(email, password).expect(200);
+    } finally {
+      await blocker.end();
+      await t.close();
+    }
+  });
 });
