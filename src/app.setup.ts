@@ -12,6 +12,8 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   useObservability(app);
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Which X-Forwarded-For hops Express believes for `req.ip`, the client address (see clientAddress).
+  app.set('trust proxy', config.http.trustProxy);
   const server = app.getHttpServer();
   limitClients(server, config.http);
   app.use(answerProtocolErrorsAsJson(server));

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { AuthService } from './auth.service.js';
 import { CredentialCache } from './credential-cache.js';
+import { InProcessLoginCounters } from './login-counters.js';
 import { LoginThrottle } from './login-throttle.js';
 import { MemoryUsersRepository } from '../storage/memory/memory-users.repository.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -27,7 +28,12 @@ describe('AuthService and its credential cache', () => {
   beforeEach(async () => {
     users = new MemoryUsersRepository();
     hasher = new PasswordHasher();
-    auth = new AuthService(users, hasher, new CredentialCache(), new LoginThrottle(new AppConfig({})));
+    auth = new AuthService(
+      users,
+      hasher,
+      new CredentialCache(),
+      new LoginThrottle(new AppConfig({}), new InProcessLoginCounters()),
+    );
     await auth.onModuleInit();
     const user = await users.insert({
       email: 'ops@example.com',

@@ -47,7 +47,7 @@ export class AuthService implements OnModuleInit {
     const account = user ? `uid ${user.uid}` : `email ${email.toLowerCase()}`;
     const key = this.cache.keyOf(account, password);
     if (user?.status === 'active' && this.cache.holds(key, user.passwordHash)) {
-      await this.throttle.assertOpen(address, account);
+      this.throttle.assertOpen(address, account);
       return user;
     }
     // Concurrent requests from one client with one credential (in any spelling) share one check: one guess.

@@ -1,5 +1,28 @@
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
+import { TooManyLoginFailuresError } from './auth.errors.js';
+import { InProcessLoginCounters, LoginCounters, type LoginCounterOptions } from './login-counters.js';
 import { LoginThrottle, throttledClient } from './login-throttle.js';
+
+/** One set of counters that several throttles (replicas) share, as they share a database. */
+class SharedCounters extends LoginCounters {
+  private readonly counters = new Map<string, RateLimiterAbstract>();
+
+  counter(options: LoginCounterOptions): RateLimiterAbstract {
+    let counter = this.counters.get(options.keyPrefix);
+    if (!counter) this.counters.set(options.keyPrefix, (counter = new RateLimiterMemory(options)));
+    return counter;
+  }
+}
+
+/** Counters whose store does not answer. */
+class DownCounters extends LoginCounters {
+  counter(options: LoginCounterOptions): RateLimiterAbstract {
+    const counter = new RateLimiterMemory(options);
+    const down = () => Promise.reject(new Error('connection terminated'));
+    return Object.assign(counter, { consume: down, reward: down });
+  }
+}
 
 /** A password check held open until `settle` is called with its result (a verified value, or undefined). */
 function heldCheck() {
@@ -23,7 +46,7 @@ describe('LoginThrottle', () => {
   let throttle: LoginThrottle;
 
   beforeEach(() => {
-    throttle = new LoginThrottle(new AppConfig({ LOGIN_FAILURE_LIMIT: '5' }));
+    throttle = new LoginThrottle(new AppConfig({ LOGIN_FAILURE_LIMIT: '5' }), new InProcessLoginCounters());
   });
 
   const fail = (address = '10.0.0.1', user = 'uid 1') =>
@@ -78,10 +101,33 @@ describe('LoginThrottle', () => {
 
   it('refuses a blocked client even for a credential known to be right', async () => {
     for (let i = 0; i < 5; i++) await fail();
-    await expect(throttle.assertOpen('10.0.0.1', 'uid 1')).rejects.toMatchObject({
-      code: 'too_many_login_failures',
-    });
-    await expect(throttle.assertOpen('10.0.0.2', 'uid 1')).resolves.toBeUndefined();
+    expect(() => throttle.assertOpen('10.0.0.1', 'uid 1')).toThrow(TooManyLoginFailuresError);
+    expect(() => throttle.assertOpen('10.0.0.2', 'uid 1')).not.toThrow();
+  });
+
+  it('adds up the failures of replicas that share counters, and refuses on each once it has seen the block', async () => {
+    const shared = new SharedCounters();
+    const config = new AppConfig({ LOGIN_FAILURE_LIMIT: '5' });
+    const replicas = [new LoginThrottle(config, shared), new LoginThrottle(config, shared)];
+    for (let i = 0; i < 5; i++) {
+      expect(
+        await codeOf(replicas[i % 2].attempt('10.0.0.1', 'uid 1', () => Promise.resolve(undefined))),
+      ).toBe('checked');
+    }
+    for (const replica of replicas) {
+      expect(await codeOf(replica.attempt('10.0.0.1', 'uid 1', () => Promise.resolve('user')))).toBe(
+        'too_many_login_failures',
+      );
+      expect(() => replica.assertOpen('10.0.0.1', 'uid 1')).toThrow(TooManyLoginFailuresError);
+    }
+  });
+
+  it('refuses with store_unavailable when the counters do not answer, without running the check', async () => {
+    const down = new LoginThrottle(new AppConfig({}), new DownCounters());
+    let checked = false;
+    const attempt = down.attempt('10.0.0.1', 'uid 1', () => Promise.resolve((checked = true)));
+    await expect(attempt).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(checked).toBe(false);
   });
 
   it('counts a whole IPv6 /64 as one client', async () => {

@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
+import { StoreUnavailableError } from '../health/health.service.js';
 import { LoginChecksBusyError, TooManyLoginFailuresError } from './auth.errors.js';
+import { LoginCounters } from './login-counters.js';
 
 /**
  * Password checks running at once: one core is left to the event loop (scrypt saturating every core starves
@@ -67,38 +69,115 @@ class CheckSlots {
   }
 }
 
+/** 429 until the window ends, `ms` from now. */
+function tooManyFailures(ms: number): TooManyLoginFailuresError {
+  return new TooManyLoginFailuresError(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/**
+ * A counter refuses with its state: 429 until its window ends. Anything else is a fault of the counters (their
+ * database is down or too slow): 503, as for any request the store cannot serve.
+ */
+function refusal(error: unknown): TooManyLoginFailuresError | StoreUnavailableError {
+  return error instanceof RateLimiterRes ? tooManyFailures(error.msBeforeNext) : new StoreUnavailableError();
+}
+
+/**
+ * One failure count (per address, or per user at an address) and the blocks this process knows of: a key whose
+ * count reached the limit, until its window ends, learned from the counters' own answers to consume and reward.
+ *
+ * Why a local mirror: a request with a cached credential must still be refused while its client is blocked, and
+ * asking counters kept in PostgreSQL would add a round trip to every authenticated request. With in-process
+ * counters the mirror is exact (every change passes here). Across replicas, a block reached through other
+ * replicas is learned here by this replica's next password check for that client (refused by the shared count),
+ * so until then a cached credential still passes here: a blocked guesser gains at most one guess per replica
+ * (and only the right password, if cached there). Known blocks are also refused without a query.
+ */
+class FailureCounter {
+  /** Key -> epoch ms when its block ends. */
+  private readonly blockedUntil = new Map<string, number>();
+  /** Expired blocks that are never read again are swept when the map has doubled since the last sweep. */
+  private sweepAt = 1024;
+
+  constructor(private readonly counter: RateLimiterAbstract) {}
+
+  get points(): number {
+    return this.counter.points;
+  }
+
+  /** Takes a point, or refuses with TooManyLoginFailuresError (none left) or StoreUnavailableError. */
+  async consume(key: string): Promise<void> {
+    const blockedMs = this.blockedFor(key);
+    if (blockedMs > 0) throw tooManyFailures(blockedMs);
+    try {
+      this.learn(key, await this.counter.consume(key));
+    } catch (refused) {
+      if (refused instanceof RateLimiterRes) this.learn(key, refused);
+      throw refusal(refused);
+    }
+  }
+
+  /** Gives a point back, or fails with StoreUnavailableError. */
+  async reward(key: string): Promise<void> {
+    try {
+      this.learn(key, await this.counter.reward(key));
+    } catch (fault) {
+      throw refusal(fault);
+    }
+  }
+
+  /** How long `key` is still blocked, as far as this process knows; 0 if it is not. */
+  blockedFor(key: string): number {
+    const until = this.blockedUntil.get(key);
+    if (until === undefined) return 0;
+    const left = until - Date.now();
+    if (left <= 0) this.blockedUntil.delete(key);
+    return Math.max(0, left);
+  }
+
+  private learn(key: string, state: RateLimiterRes): void {
+    if (state.consumedPoints < this.points) {
+      this.blockedUntil.delete(key);
+      return;
+    }
+    this.blockedUntil.set(key, Date.now() + state.msBeforeNext);
+    if (this.blockedUntil.size >= this.sweepAt) {
+      for (const known of this.blockedUntil.keys()) this.blockedFor(known);
+      this.sweepAt = Math.max(1024, this.blockedUntil.size * 2);
+    }
+  }
+}
+
 /**
  * Brute-force throttling of logins, counted per client address and per user at that address: a guesser gets
  * 429 while other clients, and that user's logins from elsewhere, go on working. Each password check takes its
  * point before the KDF runs and gives it back if the password was right, so that guesses are bounded however
  * many are sent at once; only failures stay counted. A window opens at an address's (or user's) first point and
- * lasts LOGIN_THROTTLE_SECONDS. In-process counters: each replica throttles on its own.
+ * lasts LOGIN_THROTTLE_SECONDS. The counts are the store's (LoginCounters): shared by every replica on
+ * PostgreSQL. Counters that cannot be reached refuse the login with 503, after the pool's timeouts at most.
  */
 @Injectable()
 export class LoginThrottle {
-  private readonly perAddress: RateLimiterMemory;
-  private readonly perUserAndAddress: RateLimiterMemory;
+  private readonly perAddress: FailureCounter;
+  private readonly perUserAndAddress: FailureCounter;
   private readonly slots = new CheckSlots();
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, counters: LoginCounters) {
     const duration = config.loginThrottleSeconds;
-    this.perUserAndAddress = new RateLimiterMemory({
-      keyPrefix: 'login-user-address',
-      points: config.loginFailureLimit,
-      duration,
-    });
+    this.perUserAndAddress = new FailureCounter(
+      counters.counter({ keyPrefix: 'login-user-address', points: config.loginFailureLimit, duration }),
+    );
     // An address may fail on several users (typos, shared NAT) before it is stopped for all of them.
-    this.perAddress = new RateLimiterMemory({
-      keyPrefix: 'login-address',
-      points: config.loginFailureLimit * 4,
-      duration,
-    });
+    this.perAddress = new FailureCounter(
+      counters.counter({ keyPrefix: 'login-address', points: config.loginFailureLimit * 4, duration }),
+    );
   }
 
   /**
    * Runs `check` (the password check of `user`, a stable name for the account, from `address`) if the client
    * has failures left and a slot is free, and resolves to its result: what it verified, or undefined for a
-   * failure. Refuses with TooManyLoginFailuresError or LoginChecksBusyError without running it.
+   * failure. Refuses with TooManyLoginFailuresError, LoginChecksBusyError or StoreUnavailableError without
+   * running it.
    */
   async attempt<T>(
     clientAddress: string,
@@ -127,49 +206,30 @@ export class LoginThrottle {
   /**
    * Refuses with 429 a client that has used up its failures, even when it sends a credential already known to
    * be right: otherwise a throttled guesser would still learn which guess is right from a cached credential.
+   * Reads only the blocks this process knows of (see FailureCounter): no query on the cached-credential path.
    */
-  async assertOpen(clientAddress: string, user: string): Promise<void> {
+  assertOpen(clientAddress: string, user: string): void {
     const address = throttledClient(clientAddress);
-    const [byUser, byAddress] = await Promise.all([
-      this.perUserAndAddress.get(this.userKey(address, user)),
-      this.perAddress.get(address),
-    ]);
-    const blocked = [
-      [byUser, this.perUserAndAddress.points] as const,
-      [byAddress, this.perAddress.points] as const,
-    ].filter(([state, points]) => state !== null && state.consumedPoints >= points);
-    if (blocked.length > 0) throw this.refusal(...blocked.map(([state]) => state!));
+    const waits = [
+      this.perUserAndAddress.blockedFor(this.userKey(address, user)),
+      this.perAddress.blockedFor(address),
+    ];
+    if (waits.some((ms) => ms > 0)) throw tooManyFailures(Math.max(...waits));
   }
 
   /** Takes a point per user at the address, then per address; a refusal by the second gives the first back. */
   private async consume(address: string, userKey: string): Promise<void> {
-    try {
-      await this.perUserAndAddress.consume(userKey);
-    } catch (refused) {
-      throw this.refusal(refused);
-    }
+    await this.perUserAndAddress.consume(userKey);
     try {
       await this.perAddress.consume(address);
     } catch (refused) {
-      await this.perUserAndAddress.reward(userKey);
-      throw this.refusal(refused);
+      await this.perUserAndAddress.reward(userKey).catch(() => undefined); // the refusal says it all
+      throw refused;
     }
   }
 
   private async giveBack(address: string, userKey: string): Promise<void> {
     await Promise.all([this.perUserAndAddress.reward(userKey), this.perAddress.reward(address)]);
-  }
-
-  /**
-   * The 429 for limiters that refused, waiting for the last of them. A limiter refuses with its state; anything
-   * else it rejects with is a fault, thrown as it is.
-   */
-  private refusal(...states: unknown[]): TooManyLoginFailuresError {
-    const waits = states.map((state) => {
-      if (!(state instanceof RateLimiterRes)) throw state;
-      return state.msBeforeNext;
-    });
-    return new TooManyLoginFailuresError(Math.max(1, Math.ceil(Math.max(...waits) / 1000)));
   }
 
   private userKey(address: string, user: string): string {

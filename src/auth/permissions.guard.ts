@@ -11,8 +11,11 @@ export interface AuthenticatedRequest extends Request {
   user?: User;
 }
 
-/** The client's address as the socket saw it: what throttling and the audit trail key on. */
-export const clientAddress = (request: Request): string => request.socket.remoteAddress ?? 'unknown';
+/**
+ * The client's address: what throttling and the audit trail key on. The socket's peer, or behind trusted proxies
+ * (TRUST_PROXY, Express's `trust proxy`) the address they forwarded in X-Forwarded-For.
+ */
+export const clientAddress = (request: Request): string => request.ip ?? 'unknown';
 
 /** What a route declares, on its handler or its controller. */
 interface RouteAccess {

@@ -220,7 +220,20 @@ describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {
       requestTimeoutSeconds: 30,
       maxConnections: 1000,
       allowedOrigins: new Set(),
+      trustProxy: false,
     });
+  });
+
+  it.each([
+    ['off', false],
+    ['2', 2],
+    ['loopback', ['loopback']],
+    [
+      '10.0.0.0/8, 192.0.2.7,fd00::/8,::1, uniquelocal',
+      ['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1', 'uniquelocal'],
+    ],
+  ])('reads TRUST_PROXY=%s', (raw, trustProxy) => {
+    expect(new AppConfig({ TRUST_PROXY: raw }).http.trustProxy).toEqual(trustProxy);
   });
 
   it('reads every variable', () => {
@@ -235,6 +248,7 @@ describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {
       requestTimeoutSeconds: 5,
       maxConnections: 64,
       allowedOrigins: new Set(['https://console.example.com', 'http://10.0.0.7:8080', 'http://[::1]:3000']),
+      trustProxy: false,
     });
   });
 
@@ -254,6 +268,13 @@ describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {
     ['ALLOWED_ORIGINS', 'null', /^Invalid ALLOWED_ORIGINS: 'null'/],
     ['ALLOWED_ORIGINS', 'https://a.example,,https://b.example', /^Invalid ALLOWED_ORIGINS: ''/],
     ['ALLOWED_ORIGINS', '*', /^Invalid ALLOWED_ORIGINS: '\*'/],
+    ['TRUST_PROXY', '0', /^Invalid TRUST_PROXY: '0'/],
+    ['TRUST_PROXY', 'true', /^Invalid TRUST_PROXY: 'true' is not a proxy address/],
+    ['TRUST_PROXY', '10.0.0.0/33', /^Invalid TRUST_PROXY: '10.0.0.0\/33'/],
+    ['TRUST_PROXY', 'fd00::/129', /^Invalid TRUST_PROXY: 'fd00::\/129'/],
+    ['TRUST_PROXY', '10.0.0.1/8/8', /^Invalid TRUST_PROXY/],
+    ['TRUST_PROXY', 'proxy.example.com', /^Invalid TRUST_PROXY: 'proxy.example.com'/],
+    ['TRUST_PROXY', 'loopback,,10.0.0.1', /^Invalid TRUST_PROXY: ''/],
   ])('refuses %s=%s naming the variable', (name, value, message) => {
     expect(() => new AppConfig({ HEADERS_TIMEOUT_SECONDS: '10', [name]: value })).toThrow(message);
   });

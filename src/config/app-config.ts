@@ -98,7 +98,16 @@ export interface HttpSettings {
   readonly maxConnections: number;
   /** Origins (`https://host[:port]`) besides the service's own whose pages may send state-changing requests. */
   readonly allowedOrigins: ReadonlySet<string>;
+  /** Which proxies may name the client in X-Forwarded-For (TRUST_PROXY). */
+  readonly trustProxy: TrustProxy;
 }
+
+/**
+ * The proxies trusted to say who the client is, in the forms of Express's `trust proxy`: none (false: the client
+ * is the socket's peer), the number of proxy hops in front of the service, or the proxies' addresses and CIDR
+ * ranges (and Express's names loopback, linklocal, uniquelocal).
+ */
+export type TrustProxy = false | number | readonly string[];
 
 /** A bad environment variable: start-up stops with this message. */
 export class ConfigError extends StartupError {
@@ -383,7 +392,38 @@ function httpSettings(env: Readonly<Record<string, string | undefined>>): HttpSe
     requestTimeoutSeconds,
     maxConnections: integer(env, 'MAX_CONNECTIONS', 1000, 1, 1_000_000),
     allowedOrigins: allowedOrigins(env),
+    trustProxy: trustProxy(env),
   };
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `off`, a hop count, or comma-separated addresses, CIDR ranges and names. Express's `true` (trust every hop) is
+ * not offered: any client could then name itself in X-Forwarded-For.
+ */
+function trustProxy(env: Readonly<Record<string, string | undefined>>): TrustProxy {
+  const raw = value(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === 'off') return false;
+  if (/^\d+$/.test(raw)) return integer(env, 'TRUST_PROXY', 0, 1, 100);
+  return raw.split(',').map((entry) => {
+    const proxy = entry.trim();
+    const [address = '', prefix, ...rest] = proxy.split('/');
+    const bits = isIP(address) === 4 ? 32 : 128;
+    const valid =
+      PROXY_NAMES.includes(proxy) ||
+      (isIP(address) !== 0 &&
+        rest.length === 0 &&
+        (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits)));
+    if (!valid) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `'${proxy}' is not a proxy address, a CIDR range or one of ${PROXY_NAMES.join(', ')} ` +
+          `(TRUST_PROXY is off, a hop count, or a comma-separated list of those, e.g. '10.0.0.0/8,loopback').`,
+      );
+    }
+    return proxy;
+  });
 }
 
 /** Each entry exactly as a browser sends it in `Origin`: scheme, host and port only, lower case. */

@@ -1,6 +1,7 @@
 import { Global, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ActionsRepository } from '../actions/actions.repository.js';
 import { RunEvents } from '../actions/run-events.js';
+import { LoginCounters } from '../auth/login-counters.js';
 import { UsersRepository } from '../auth/users.repository.js';
 import { NodesRepository } from '../cluster/nodes.repository.js';
 import { AppConfig, type DatabaseConfig } from '../config/app-config.js';
@@ -33,7 +34,7 @@ async function openBackend(database: DatabaseConfig): Promise<Backend> {
   }
 }
 
-/** The store behind every repository port, chosen from DATABASE_URL. */
+/** The store behind every repository port (and the login failure counters), chosen from DATABASE_URL. */
 @Global()
 @Module({
   providers: [
@@ -46,7 +47,8 @@ async function openBackend(database: DatabaseConfig): Promise<Backend> {
     { provide: UsersRepository, useFactory: (store: Store) => store.backend.users, inject: [Store] },
     { provide: NodesRepository, useFactory: (store: Store) => store.backend.nodes, inject: [Store] },
     { provide: RunEvents, useFactory: (store: Store) => store.backend.events, inject: [Store] },
+    { provide: LoginCounters, useFactory: (store: Store) => store.backend.loginCounters, inject: [Store] },
   ],
-  exports: [ActionsRepository, UsersRepository, NodesRepository, RunEvents],
+  exports: [ActionsRepository, UsersRepository, NodesRepository, RunEvents, LoginCounters],
 })
 export class StorageModule {}

@@ -1,4 +1,5 @@
 import { InProcessRunEvents } from '../../actions/run-events.js';
+import { InProcessLoginCounters } from '../../auth/login-counters.js';
 import type { Backend } from '../backend.js';
 import { MemoryActionsRepository } from './memory-actions.repository.js';
 import { MemoryNodesRepository } from './memory-nodes.repository.js';
@@ -11,6 +12,7 @@ export function openMemoryBackend(): Backend {
     users: new MemoryUsersRepository(),
     nodes: new MemoryNodesRepository(),
     events: new InProcessRunEvents(),
+    loginCounters: new InProcessLoginCounters(),
     close: () => undefined,
   };
 }

@@ -1,6 +1,7 @@
 import type { Backend } from '../backend.js';
 import { PostgresActionsRepository } from './postgres-actions.repository.js';
 import { DatabaseUnreachableError, openPostgresDatabase, type PostgresOptions } from './postgres-database.js';
+import { PostgresLoginCounters } from './postgres-login-counters.js';
 import { PostgresNodesRepository } from './postgres-nodes.repository.js';
 import { PostgresRunEvents } from './postgres-run-events.js';
 import { PostgresUsersRepository } from './postgres-users.repository.js';
@@ -21,6 +22,7 @@ export async function openPostgresBackend(options: PostgresOptions): Promise<Bac
     users: new PostgresUsersRepository(pool),
     nodes: new PostgresNodesRepository(pool),
     events,
+    loginCounters: new PostgresLoginCounters(pool),
     async close() {
       await events.close();
       await pool.end();

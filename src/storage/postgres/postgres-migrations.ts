@@ -58,4 +58,18 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX nodes_one_master ON nodes (role) WHERE role = 'master';
     `,
   },
+  {
+    version: 2,
+    description: 'login failures counted across replicas',
+    // rate-limiter-flexible's RateLimiterPostgres table, but with a text key: a key holds an email of any length.
+    sql: `
+      CREATE TABLE login_throttle (
+        key text PRIMARY KEY,
+        points integer NOT NULL DEFAULT 0,
+        expire bigint -- epoch milliseconds; the count restarts after it
+      );
+      -- The library deletes long-expired counts every few minutes.
+      CREATE INDEX login_throttle_expire ON login_throttle (expire);
+    `,
+  },
 ];

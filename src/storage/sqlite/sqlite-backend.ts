@@ -1,4 +1,5 @@
 import { InProcessRunEvents } from '../../actions/run-events.js';
+import { InProcessLoginCounters } from '../../auth/login-counters.js';
 import type { Backend } from '../backend.js';
 import { SqliteActionsRepository } from './sqlite-actions.repository.js';
 import { openSqliteDatabase } from './sqlite-database.js';
@@ -13,6 +14,7 @@ export async function openSqliteBackend(path: string): Promise<Backend> {
     users: new SqliteUsersRepository(db),
     nodes: new SqliteNodesRepository(db),
     events: new InProcessRunEvents(),
+    loginCounters: new InProcessLoginCounters(),
     close: () => void db.close(),
   };
 }
