@@ -3,7 +3,7 @@ import { isIPv6 } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config.js';
-import { StoreUnavailableError } from '../health/health.service.js';
+import { StoreUnavailableError } from '../errors/domain-error.js';
 import { LoginChecksBusyError, TooManyLoginFailuresError } from './auth.errors.js';
 import { LoginCounters } from './login-counters.js';
 

@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { createTestApp } from '../support/app.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
-import { assertBuilt, ServiceProcess } from '../support/service-process.js';
+import { BuiltService } from '../support/built-service.js';
+import { requireBuild, ServiceProcess } from '../support/service-process.js';
 
 const ADMIN: readonly [string, string] = ['admin@throttle.local', 'throttle-admin-password'];
 const USER: readonly [string, string] = ['guessed@throttle.local', 'guessed-user-password'];
@@ -24,7 +25,7 @@ describe('login throttling across three replicas on one PostgreSQL database', ()
   let replicas: ServiceProcess[];
 
   beforeAll(async () => {
-    assertBuilt();
+    requireBuild();
     database = await createTestDatabase();
     const env = {
       DATABASE_URL: database.url,
@@ -46,7 +47,7 @@ describe('login throttling across three replicas on one PostgreSQL database', ()
   }, 60_000);
 
   afterAll(async () => {
-    await ServiceProcess.stopAll();
+    await BuiltService.killAll();
     await database.drop();
   });
 
