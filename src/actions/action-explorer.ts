@@ -36,12 +36,13 @@ export class ActionExplorer implements OnModuleInit {
       if (!(wrapper.instance instanceof ClusterActionHandler)) {
         throw new Error(`${source}: the class must extend ClusterActionHandler.`);
       }
+      const handler = wrapper.instance as ClusterActionHandler;
       this.registry.register(
         {
           name: options.name,
           params: options.params,
-          timeoutMs: options.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
-          handler: wrapper.instance as ClusterActionHandler,
+          timeoutMs: handler.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+          handler,
         },
         source,
       );

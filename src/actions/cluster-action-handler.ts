@@ -29,6 +29,12 @@ export interface ActionContext {
  */
 export abstract class ClusterActionHandler<Params extends object = object> {
   /**
+   * The run's timeout when it comes from configuration rather than the decorator (read once at start-up;
+   * overrides `@ClusterAction({ timeoutMs })`).
+   */
+  readonly timeoutMs?: number;
+
+  /**
    * Checks the request before the run is created, so that a client gets a 4xx from POST instead of a failed
    * run. Throw a `DomainError` (e.g. not found, not acceptable) to refuse. The default accepts everything.
    */

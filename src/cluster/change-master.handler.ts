@@ -1,6 +1,7 @@
 import { ClusterAction } from '../actions/cluster-action.decorator.js';
 import { ClusterActionHandler, type ActionContext } from '../actions/cluster-action-handler.js';
 import { ChangeMasterParams } from './change-master.params.js';
+import { AppConfig } from '../config/app-config.js';
 import { ClusterControl } from './cluster-control.js';
 
 /**
@@ -9,8 +10,14 @@ import { ClusterControl } from './cluster-control.js';
  */
 @ClusterAction({ name: 'change_master', params: ChangeMasterParams })
 export class ChangeMasterHandler extends ClusterActionHandler<ChangeMasterParams> {
-  constructor(private readonly cluster: ClusterControl) {
+  override readonly timeoutMs: number;
+
+  constructor(
+    private readonly cluster: ClusterControl,
+    config: AppConfig,
+  ) {
     super();
+    this.timeoutMs = config.changeMasterTimeoutMs;
   }
 
   override precheck({ node_uid }: ChangeMasterParams): Promise<void> {

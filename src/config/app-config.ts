@@ -129,6 +129,8 @@ export class AppConfig {
   readonly clusterNodes: ClusterNodesConfig;
   /** The simulated topology's step duration. */
   readonly changeMasterStepMs: number;
+  /** A change_master run still going after this long ends `failed` with `timeout` (unless past its point of no return). */
+  readonly changeMasterTimeoutMs: number;
   readonly redis: RedisTimings;
   readonly logLevel: LogLevel;
   /**
@@ -168,6 +170,13 @@ export class AppConfig {
     this.adminPassword = adminPassword(env);
     this.clusterNodes = clusterNodes(env);
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
+    this.changeMasterTimeoutMs = integer(
+      env,
+      'CHANGE_MASTER_TIMEOUT_MS',
+      10 * 60 * 1000,
+      100,
+      24 * 60 * 60 * 1000,
+    );
     this.redis = {
       pollMs: integer(env, 'NODE_POLL_MS', 1000, 20, 60 * 1000),
       commandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 10, 60 * 1000),

@@ -195,4 +195,21 @@ describe('change_master and the nodes API', () => {
         .expect(404);
     });
   });
+
+  describe('with CHANGE_MASTER_TIMEOUT_MS shorter than its steps', () => {
+    beforeEach(async () => {
+      t = await createTestApp({ env: { CHANGE_MASTER_STEP_MS: '60000', CHANGE_MASTER_TIMEOUT_MS: '300' } });
+    });
+
+    it('ends the run failed with timeout and leaves the master where it was', async () => {
+      await t.http
+        .post(path)
+        .auth(...t.admin)
+        .send({ node_uid: '2' })
+        .expect(200);
+      const last = (await pollAction(t.http, t.admin, 'change_master', undefined, 5000)).at(-1);
+      expect(last).toMatchObject({ status: 'failed', error_code: 'timeout' });
+      expect(await masters()).toEqual(['1']);
+    });
+  });
 });
