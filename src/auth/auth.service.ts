@@ -1,6 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { UnauthorizedError } from './auth.errors.js';
+import { Metrics } from '../observability/metrics/metrics.js';
+import { LoginChecksBusyError, TooManyLoginFailuresError, UnauthorizedError } from './auth.errors.js';
 import { CredentialCache } from './credential-cache.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -28,6 +29,7 @@ export class AuthService implements OnModuleInit {
     private readonly hasher: PasswordHasher,
     private readonly cache: CredentialCache,
     private readonly throttle: LoginThrottle,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -39,6 +41,17 @@ export class AuthService implements OnModuleInit {
    * `address` is the client's, for brute-force throttling.
    */
   async authenticate(authorization: string | undefined, address: string): Promise<User> {
+    try {
+      return await this.authenticateOnce(authorization, address);
+    } catch (error) {
+      if (error instanceof TooManyLoginFailuresError || error instanceof LoginChecksBusyError) {
+        this.metrics?.loginsRefused.inc({ error_code: error.code });
+      }
+      throw error;
+    }
+  }
+
+  private async authenticateOnce(authorization: string | undefined, address: string): Promise<User> {
     const { email, password } = this.parse(authorization);
     // Read on every request: a new password, a lock, a demotion or a deletion applies at once.
     const user = await this.users.findByEmail(email);
@@ -48,6 +61,7 @@ export class AuthService implements OnModuleInit {
     const key = this.cache.keyOf(account, password);
     if (user?.status === 'active' && this.cache.holds(key, user.passwordHash)) {
       this.throttle.assertOpen(address, account);
+      this.metrics?.credentialCacheHits.inc();
       return user;
     }
     // Concurrent requests from one client with one credential (in any spelling) share one check: one guess.
@@ -71,6 +85,7 @@ export class AuthService implements OnModuleInit {
   ): Promise<User | undefined> {
     return this.throttle.attempt(address, account, async () => {
       // A locked user's right password is a failure like any other: same KDF run, not cached, still counted.
+      this.metrics?.passwordChecks.inc();
       const right = await this.hasher.verify(password, user?.passwordHash ?? this.decoyHash);
       if (!right || user?.status !== 'active') return undefined;
       this.cache.set(key, user.passwordHash);

@@ -11,7 +11,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const present = (match[2] ?? '').split(',');
+    const present = match[2] ? match[2].split(',') : [];
     if (wanted.every((pair) => present.includes(pair)) && present.length === wanted.length) {
       return Number(match[3]);
     }
@@ -90,6 +90,24 @@ describe('GET /metrics', () => {
         .auth(...(await t.userWithRole(role)))
         .expect(200);
     }
+  });
+
+  it('counts password checks, credential-cache hits and throttled logins', async () => {
+    // createTestApp's admin signs in once (a KDF run), then from the cache.
+    await scrape();
+    await scrape();
+    const before = await scrape();
+    const checks = sample(before, 'cluster_actions_password_checks_total', {})!;
+    expect(checks).toBeGreaterThanOrEqual(1);
+    expect(sample(before, 'cluster_actions_credential_cache_hits_total', {})).toBeGreaterThanOrEqual(2);
+
+    const [email] = await t.userWithRole('none');
+    for (let i = 0; i < 6; i++) await t.http.get('/v1/cluster/actions').auth(email, 'wrong-password');
+    const after = await scrape();
+    expect(sample(after, 'cluster_actions_password_checks_total', {})).toBe(checks + 5);
+    expect(
+      sample(after, 'cluster_actions_logins_throttled_total', { error_code: 'too_many_login_failures' }),
+    ).toBe(1);
   });
 
   it('keeps one route label for any number of unknown paths', async () => {

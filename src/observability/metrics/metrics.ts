@@ -51,7 +51,20 @@ export class Metrics {
     ['status'],
   );
 
-  // Authentication: KDF runs, credential-cache hits and throttled logins go here, one line each.
+  // Authentication (updated by AuthService).
+  readonly passwordChecks = this.counter(
+    'cluster_actions_password_checks_total',
+    'Password KDF runs to check a login (the cost clients can make the service pay).',
+  );
+  readonly credentialCacheHits = this.counter(
+    'cluster_actions_credential_cache_hits_total',
+    'Requests whose credential the cache vouched for, without a KDF run.',
+  );
+  readonly loginsRefused = this.counter(
+    'cluster_actions_logins_throttled_total',
+    'Logins refused by the brute-force throttle or the bound on checks in flight, by error code.',
+    ['error_code'],
+  );
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
