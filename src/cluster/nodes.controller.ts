@@ -1,7 +1,9 @@
 import { Controller, Get, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { Permission } from '../auth/permissions.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { parseUid } from '../common/uid.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { ClusterControl } from './cluster-control.js';
 import { NodeNotFoundError } from './cluster.errors.js';
 import type { ClusterNode, NodeRole, NodeStatus } from './node.js';
@@ -35,6 +37,7 @@ const toNodeDto = ({ uid, addr, status, role, replication }: ClusterNode): NodeD
       }
     : { uid, addr, status };
 
+@ApiTags('nodes')
 @Controller('v1/nodes')
 export class NodesController {
   constructor(private readonly cluster: ClusterControl) {}
@@ -56,6 +59,7 @@ export class NodesController {
 
   @Get(':uid')
   @RequirePermission(Permission.ViewNodeInfo)
+  @ApiErrors({ 404: '`node_not_found`: no node has this uid' })
   async get(@Param('uid') uid: string): Promise<NodeDto> {
     const parsed = parseUid(uid);
     const node = parsed === undefined ? undefined : await this.cluster.getNode(parsed);

@@ -138,6 +138,8 @@ export class AppConfig {
   /** How long a graceful stop waits for running actions to reach a safe point before recording them aborted. */
   readonly shutdownGraceMs: number;
   readonly http: HttpSettings;
+  /** Whether the OpenAPI document (/docs-json) and Swagger UI (/docs) are served (OPENAPI=on|off). */
+  readonly openApi: boolean;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -162,6 +164,7 @@ export class AppConfig {
     this.loginFailureLimit = integer(env, 'LOGIN_FAILURE_LIMIT', 5, 1, 1000);
     this.loginThrottleSeconds = integer(env, 'LOGIN_THROTTLE_SECONDS', 60, 1, 24 * 60 * 60);
     this.http = httpSettings(env);
+    this.openApi = oneOf(env, 'OPENAPI', ['on', 'off'], 'on') === 'on';
   }
 }
 
