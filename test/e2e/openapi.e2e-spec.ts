@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { OpenAPIObject, OperationObject, PathItemObject } from '@nestjs/swagger';
 import type { Application } from 'express';
 import { METHODS } from 'node:http';
+import { AppConfig } from '../../src/config/app-config.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { discoverRoutes } from '../support/routes.js';
 import { TEST_ACTION, TestActionModule } from '../support/test-action.js';
@@ -159,6 +160,13 @@ describe('OpenAPI document and Swagger UI', () => {
   it('serves Swagger UI at /docs without credentials', async () => {
     const page = await t.http.get('/docs').expect(200).expect('Content-Type', /html/);
     expect(page.text).toContain('swagger-ui');
+  });
+});
+
+describe('OPENAPI', () => {
+  it('is on by default, and refuses a value other than on or off naming the variable', () => {
+    expect(new AppConfig({}).openApi).toBe(true);
+    expect(() => new AppConfig({ OPENAPI: 'no' })).toThrow(/^Invalid OPENAPI: /);
   });
 });
 
