@@ -53,8 +53,9 @@ export class ActionsService {
       name,
       status: 'queued',
       progress: 0,
-      // The parameters as the client gave them (validated: an object with only the DTO's fields).
-      params: params as Record<string, unknown>,
+      // The parameters as the client gave them (validated: an object with only the DTO's fields), a copy apart
+      // from the handler's.
+      params: { ...params },
       creationTime: new Date().toISOString(),
       startedBy: actor.email,
       ...this.runner.claim(),

@@ -44,8 +44,7 @@ function buildDocument(app: INestApplication): OpenAPIObject {
   );
   const schemas = (document.components ??= {}).schemas ?? {};
   // Body DTOs are class-validator classes: their schemas come from their validation rules (Nest's own schemas
-  // of them would be empty, since they carry no @ApiProperty).
-  // Unknown fields are refused (forbidNonWhitelisted), which the schemas say.
+  // of them would be empty, since they carry no @ApiProperty), and parseBody refuses unknown fields.
   for (const [name, schema] of Object.entries(validationMetadatasToSchemas({ refPointerPrefix: SCHEMAS }))) {
     schemas[name] = { ...schema, additionalProperties: false } as SchemaObject;
   }
