@@ -6,6 +6,7 @@ import { LOG_LEVELS, type AppConfig, type HttpSettings, type LogLevel } from './
 import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { useObservability } from './observability/observability.js';
+import { setUpOpenApi } from './openapi/openapi.js';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
@@ -24,6 +25,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // The body is read once the guards have let the request through, not by a body-parser middleware before them.
   app.useGlobalInterceptors(new JsonBodyInterceptor(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalFilters(new HttpExceptionFilter());
+  setUpOpenApi(app, config);
   return app;
 }
 

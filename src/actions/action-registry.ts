@@ -1,5 +1,6 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { ClusterActionHandler } from './cluster-action-handler.js';
+import { UnknownActionError } from './actions.errors.js';
 
 /** A run that outlives this without settling ends `failed` with `timeout`: nothing stays in progress forever. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
@@ -35,6 +36,13 @@ export class ActionRegistry {
 
   get(name: string): RegisteredAction | undefined {
     return this.actions.get(name);
+  }
+
+  /** The action type named `name`; 400 `unknown_action` when there is none. */
+  require(name: string): RegisteredAction {
+    const action = this.actions.get(name);
+    if (!action) throw new UnknownActionError(name);
+    return action;
   }
 
   names(): string[] {

@@ -1,23 +1,35 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '../audit/actor.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { Permission } from '../auth/permissions.js';
+import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
+import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
-import { toActionDto, type ActionDto, type ActionListDto } from './dto/action.dto.js';
+import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
 
-@Controller('v1/cluster/actions')
+/** Where the actions are served; the OpenAPI document adds one path per action type below it. */
+export const ACTIONS_PATH = 'v1/cluster/actions';
+
+const ACTION_NOT_FOUND = { 404: '`action_not_found`: the action has no stored run' };
+
+@ApiTags('actions')
+@Controller(ACTIONS_PATH)
 export class ActionsController {
   constructor(private readonly actions: ActionsService) {}
 
   @Get()
   @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOkResponse({ type: ActionListDto })
   async list(): Promise<ActionListDto> {
     return { actions: (await this.actions.list()).map(toActionDto) };
   }
 
   @Get(':action')
   @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOkResponse({ type: ActionDto })
+  @ApiErrors(ACTION_NOT_FOUND)
   async get(@Param('action') name: string): Promise<ActionDto> {
     return toActionDto(await this.actions.get(name));
   }
@@ -25,16 +37,39 @@ export class ActionsController {
   @Post(':action')
   @HttpCode(200)
   @RequirePermission(Permission.StartClusterAction)
+  @ApiOperation({
+    summary: 'Start a run of any action type',
+    description:
+      'Each action type also has its own path below /v1/cluster/actions, with its parameters schema.',
+  })
+  @ApiParam({ name: 'action', description: 'the action type, e.g. `change_master`' })
+  @ApiBody({
+    required: false,
+    description: "the action type's parameters",
+    schema: { type: 'object' },
+  })
+  @ApiOkResponse({ type: ActionDto, description: 'the new run, `queued`' })
+  @ApiErrors({
+    ...BODY_ERRORS,
+    400: '`unknown_action`: no such action type; `invalid_request`: the parameters do not match its schema',
+    404: "the action type's precheck found no such target, e.g. `node_not_found`",
+    406: "the action type's precheck refused the target's state, e.g. `node_not_active`",
+    409: '`action_in_progress`: a run of this action is active; or a precheck conflict',
+  })
   async start(
-    @Param('action') name: string,
-    @Body() body: unknown,
+    @ValidActionParams() { name, params }: ActionParams,
     @CurrentActor() actor: Actor,
   ): Promise<ActionDto> {
-    return toActionDto(await this.actions.start(name, body, actor));
+    return toActionDto(await this.actions.start({ name, params, actor }));
   }
 
   @Delete(':action')
   @RequirePermission(Permission.CancelClusterAction)
+  @ApiOkResponse({ type: ActionDto, description: 'the run, cancelled or (when it had finished) now hidden' })
+  @ApiErrors({
+    ...ACTION_NOT_FOUND,
+    409: '`action_not_cancellable`: past its point of no return; `action_in_progress`: it kept changing',
+  })
   async cancel(@Param('action') name: string, @CurrentActor() actor: Actor): Promise<ActionDto> {
     return toActionDto(await this.actions.cancel(name, actor));
   }

@@ -2,19 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/actor.js';
 import { AuditLog } from '../audit/audit-log.js';
-import { parseBody } from '../common/parse-body.js';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
 import { ActionRegistry } from './action-registry.js';
 import { cancelPatch, type ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
-import {
-  ActionInProgressError,
-  ActionNotCancellableError,
-  ActionNotFoundError,
-  UnknownActionError,
-} from './actions.errors.js';
+import { ActionInProgressError, ActionNotCancellableError, ActionNotFoundError } from './actions.errors.js';
 import { ActionsRepository } from './actions.repository.js';
 import { RunStore } from './run-store.js';
+
+/** A request to start a run: `params` already validated against the action type's params DTO. */
+export interface StartAction {
+  readonly name: string;
+  readonly params: object;
+  readonly actor: Actor;
+}
 
 /** How often DELETE re-reads a run that changed under it before it gives up with a conflict. */
 const CANCEL_ATTEMPTS = 5;
@@ -41,21 +42,20 @@ export class ActionsService {
   }
 
   /**
-   * Validates the params, lets the handler refuse the request, then stores a new `queued` run as the latest of
-   * its name (older runs are kept). The store refuses atomically while a run of the same name is active (409).
+   * Lets the handler refuse the request, then stores a new `queued` run as the latest of its name (older runs
+   * are kept). The store refuses atomically while a run of the same name is active (409).
    */
-  async start(name: string, body: unknown, actor: Actor): Promise<ActionRun> {
-    const action = this.registry.get(name);
-    if (!action) throw new UnknownActionError(name);
-    const params = await parseBody(action.params, body, `parameters of '${name}'`);
+  async start({ name, params, actor }: StartAction): Promise<ActionRun> {
+    const action = this.registry.require(name);
     await action.handler.precheck(params);
     const run: ActionRun = {
       actionUid: randomUUID(),
       name,
       status: 'queued',
       progress: 0,
-      // The parameters as the client gave them (validated: an object with only the DTO's fields).
-      params: (body ?? {}) as Record<string, unknown>,
+      // The parameters as the client gave them (validated: an object with only the DTO's fields), a copy apart
+      // from the handler's.
+      params: { ...params },
       creationTime: new Date().toISOString(),
       startedBy: actor.email,
       ...this.runner.claim(),

@@ -2,16 +2,20 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { randomBytes } from 'node:crypto';
 import type { Actor } from '../audit/actor.js';
 import { AuditLog } from '../audit/audit-log.js';
-import { parseBody } from '../common/parse-body.js';
 import { parseUid } from '../common/uid.js';
 import { AppConfig } from '../config/app-config.js';
 import { InvalidRequestError } from '../errors/domain-error.js';
-import { CreateUserDto, UpdateUserDto } from './dto/user.dto.js';
+import type { CreateUserDto, UpdateUserDto } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { User, UserPatch, UserWriteRefusal } from './user.js';
 import { canManageRole, type Role } from './permissions.js';
 import { EmailTakenError, LastAdminError, RoleAboveYoursError, UserNotFoundError } from './users.errors.js';
 import { UsersRepository } from './users.repository.js';
+
+/** A user to create, validated (CreateUserDto's checks). */
+export type CreateUser = Readonly<CreateUserDto>;
+/** The fields to change, validated (UpdateUserDto's checks); at least one is given. */
+export type UpdateUser = Readonly<UpdateUserDto>;
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@cluster.local';
 
@@ -62,8 +66,8 @@ export class UsersService implements OnApplicationBootstrap {
     return user;
   }
 
-  async create(body: unknown, actor: Actor): Promise<User> {
-    const dto = await parseBody(CreateUserDto, body, 'user');
+  /** Creates a user from a validated request (the CLI builds the same command). */
+  async create(dto: CreateUser, actor: Actor): Promise<User> {
     this.mayManage(actor, dto.role);
     const user = await this.users.insert({
       email: dto.email,
@@ -78,10 +82,9 @@ export class UsersService implements OnApplicationBootstrap {
     return user;
   }
 
-  async update(uid: string, body: unknown, actor: Actor): Promise<User> {
+  async update(uid: string, dto: UpdateUser, actor: Actor): Promise<User> {
     const target = await this.get(uid);
-    const dto = await parseBody(UpdateUserDto, body, 'user update');
-    const changed = Object.keys(dto).filter((field) => dto[field as keyof UpdateUserDto] !== undefined);
+    const changed = Object.keys(dto).filter((field) => dto[field as keyof UpdateUser] !== undefined);
     if (changed.length === 0) {
       throw new InvalidRequestError('Give at least one of password, role, name, status.');
     }

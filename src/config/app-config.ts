@@ -160,6 +160,8 @@ export class AppConfig {
   readonly logFormat: 'json' | 'pretty';
   /** Whether each request is logged at `log` level when it ends (LOG_REQUESTS=on|off). */
   readonly logRequests: boolean;
+  /** Whether the OpenAPI document (/docs-json) and Swagger UI (/docs) are served (OPENAPI=on|off). */
+  readonly openApi: boolean;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -195,6 +197,7 @@ export class AppConfig {
     this.metrics = oneOf(env, 'METRICS', ['on', 'off'], 'on') === 'on';
     this.logFormat = oneOf(env, 'LOG_FORMAT', ['json', 'pretty'], 'json');
     this.logRequests = oneOf(env, 'LOG_REQUESTS', ['on', 'off'], 'on') === 'on';
+    this.openApi = oneOf(env, 'OPENAPI', ['on', 'off'], 'on') === 'on';
   }
 }
 

@@ -1,27 +1,47 @@
-import type { ActionStatus } from '../action-lifecycle.js';
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { ACTION_STATUSES, type ActionStatus } from '../action-lifecycle.js';
 import type { ActionRun } from '../action-run.js';
 
-/** The action object on the wire (Redis Enterprise field names). Action parameters appear as given. */
-export interface ActionDto {
-  readonly name: string;
-  readonly action_uid: string;
-  readonly status: ActionStatus;
-  readonly progress: number;
+/**
+ * The action object on the wire (Redis Enterprise field names). Action parameters appear as given. A class for
+ * the OpenAPI document (its further properties are the parameters); answers are plain objects of this shape.
+ */
+@ApiSchema({ name: 'Action' })
+export class ActionDto {
+  @ApiProperty({ example: 'change_master' })
+  readonly name!: string;
+  @ApiProperty({ format: 'uuid' })
+  readonly action_uid!: string;
+  @ApiProperty({ enum: ACTION_STATUSES })
+  readonly status!: ActionStatus;
+  @ApiProperty({ minimum: 0, maximum: 100 })
+  readonly progress!: number;
+  @ApiPropertyOptional({ description: 'the current step, as the handler names it' })
   readonly step?: string;
+  @ApiPropertyOptional({ description: 'why the run failed or was aborted' })
   readonly error_code?: string;
+  @ApiPropertyOptional()
   readonly error_message?: string;
-  readonly creation_time: string;
+  @ApiProperty({ format: 'date-time' })
+  readonly creation_time!: string;
+  @ApiPropertyOptional({ format: 'date-time' })
   readonly start_time?: string;
+  @ApiPropertyOptional({ format: 'date-time' })
   readonly end_time?: string;
+  @ApiPropertyOptional({ description: 'email of the user who started the run' })
   readonly started_by?: string;
+  @ApiPropertyOptional({ description: 'email of the user who cancelled the run' })
   readonly cancelled_by?: string;
   /** Whether DELETE can still cancel the run: false once it passed its point of no return. */
-  readonly cancellable: boolean;
+  @ApiProperty({ description: 'false once the run passed its point of no return' })
+  readonly cancellable!: boolean;
   readonly [param: string]: unknown;
 }
 
-export interface ActionListDto {
-  readonly actions: ActionDto[];
+@ApiSchema({ name: 'ActionList' })
+export class ActionListDto {
+  @ApiProperty({ type: [ActionDto], description: 'the latest run of each action' })
+  readonly actions!: ActionDto[];
 }
 
 export function toActionDto(run: ActionRun): ActionDto {

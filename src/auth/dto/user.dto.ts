@@ -8,6 +8,7 @@ import {
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { MIN_PASSWORD_LENGTH } from '../../config/app-config.js';
 import { ROLES, type Role } from '../permissions.js';
 import { emailCharacterProblem, USER_STATUSES, type User, type UserStatus } from '../user.js';
@@ -99,13 +100,20 @@ export class UpdateUserDto {
 }
 
 /** The user object on the wire: never the password or its hash. */
-export interface UserDto {
-  readonly uid: number;
-  readonly email: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly status: UserStatus;
-  readonly password_issue_date: string;
+@ApiSchema({ name: 'User' })
+export class UserDto {
+  @ApiProperty()
+  readonly uid!: number;
+  @ApiProperty({ format: 'email' })
+  readonly email!: string;
+  @ApiProperty()
+  readonly name!: string;
+  @ApiProperty({ enum: ROLES })
+  readonly role!: Role;
+  @ApiProperty({ enum: USER_STATUSES })
+  readonly status!: UserStatus;
+  @ApiProperty({ format: 'date-time' })
+  readonly password_issue_date!: string;
 }
 
 export const toUserDto = (user: User): UserDto => ({
