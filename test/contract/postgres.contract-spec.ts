@@ -367,6 +367,28 @@ describe('PostgreSQL: users cached on several replicas', () => {
     });
   });
 
+  it('does not cache while it cannot listen: a change made meanwhile is seen at once', async () => {
+    const { here, there, listener } = await replicas();
+    const user = (await here.insert(aUser()))!;
+    await there.findByEmail(EMAIL);
+    // The pools keep their open connections; no new one (the LISTEN connection's reconnection) is let in.
+    await database.allowConnections(false);
+    try {
+      await terminateListeners();
+      await within(
+        () => Promise.resolve(listener.listening),
+        (listening) => !listening,
+      );
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'active' });
+      await here.update(user.uid, { status: 'locked' });
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'locked' });
+      await here.update(user.uid, { role: 'db_viewer' });
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'locked', role: 'db_viewer' });
+    } finally {
+      await database.allowConnections(true);
+    }
+  });
+
   it('never serves a stale user while its LISTEN connection is cut, and caches again once it is back', async () => {
     const { here, there, listener } = await replicas();
     const user = (await here.insert(aUser()))!;

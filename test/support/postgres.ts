@@ -7,6 +7,8 @@ export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0
 /** A database made for one test file; `drop` removes it (and ends the connections still open to it). */
 export interface TestDatabase {
   readonly url: string;
+  /** Lets new connections in, or refuses them all (those open stay open). */
+  allowConnections(allowed: boolean): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await onServer(`CREATE DATABASE ${name}`);
   return {
     url: urlOf(name),
+    allowConnections: (allowed) => onServer(`ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed}`),
     drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
