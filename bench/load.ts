@@ -72,7 +72,8 @@ export async function load(server: ServerProcess, spec: LoadCase, seconds: numbe
       duration: seconds,
     }),
   );
-  await sleep(SETTLE_MS);
+  // A request still in flight may take as long as the slowest one answered (a loaded machine: seconds).
+  await sleep(Math.max(SETTLE_MS, result.latency.max));
   const errors: string[] = [];
   for (const [status, { count = 0 }] of Object.entries(result.statusCodeStats ?? {})) {
     if (Number(status) !== spec.status) errors.push(`${count} responses with status ${status}`);
@@ -87,6 +88,19 @@ export async function load(server: ServerProcess, spec: LoadCase, seconds: numbe
     ...observed,
     errors,
   };
+}
+
+/** Sends one request of `spec` and throws unless it answers `spec.status` (for probes, not for load). */
+export async function send(server: ServerProcess, spec: LoadCase): Promise<void> {
+  const response = await fetch(server.baseUrl + spec.path, {
+    method: spec.method,
+    headers: spec.headers,
+    body: spec.body,
+  });
+  await response.arrayBuffer();
+  if (response.status !== spec.status) {
+    throw new Error(`${spec.method} ${spec.path} answered ${response.status}, not ${spec.status}`);
+  }
 }
 
 export interface ActionBody {
@@ -116,11 +130,15 @@ export class ActionsClient {
     return JSON.parse(text) as ActionBody;
   }
 
-  /** GETs the action back to back until `done` holds; returns it. Throws if it ended otherwise or too late. */
-  async pollUntil(done: (action: ActionBody) => boolean): Promise<ActionBody> {
+  /**
+   * GETs the action back to back until `done` holds; returns it. Throws if it ended otherwise or too late.
+   * `onGet` counts the GETs.
+   */
+  async pollUntil(done: (action: ActionBody) => boolean, onGet?: () => void): Promise<ActionBody> {
     const deadline = performance.now() + POLL_TIMEOUT_MS;
     for (;;) {
       const action = await this.call('GET');
+      onGet?.();
       if (done(action)) return action;
       if (TERMINAL.includes(action.status) || performance.now() > deadline) {
         throw new Error(`${this.action} did not get there: ${JSON.stringify(action)}`);

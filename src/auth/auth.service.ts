@@ -53,7 +53,8 @@ export class AuthService implements OnModuleInit {
 
   private async authenticateOnce(authorization: string | undefined, address: string): Promise<User> {
     const { email, password } = this.parse(authorization);
-    // Read on every request: a new password, a lock, a demotion or a deletion applies at once.
+    // Looked up on every request, so a new password, a lock, a demotion or a deletion applies at once (on
+    // PostgreSQL within milliseconds on every replica: its adapter caches users and evicts them on notification).
     const user = await this.users.findByEmail(email);
     // The account as the store resolved it, so that every spelling of an email is one cache entry and one
     // throttle counter; an unknown email is throttled under its own name.

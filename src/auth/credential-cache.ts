@@ -15,7 +15,7 @@ interface Entry {
  * per-process secret, of the account (as the store found it) and the password: the clear password is never
  * kept, and every spelling of one credential (scheme case, spaces, base64 padding, email case) is one entry.
  * Bounded (oldest out first) and with a TTL. An entry only holds the hash it was checked against; the caller
- * re-reads the user on every request, so a password change, lock, demotion or deletion applies at once.
+ * looks the user up on every request, so a password change, lock, demotion or deletion applies at once.
  */
 @Injectable()
 export class CredentialCache {

@@ -2,7 +2,14 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { ActionRun } from '../../src/actions/action-run.js';
-import type { User } from '../../src/auth/user.js';
+import { AuthService } from '../../src/auth/auth.service.js';
+import { CredentialCache } from '../../src/auth/credential-cache.js';
+import { InProcessLoginCounters } from '../../src/auth/login-counters.js';
+import { LoginThrottle } from '../../src/auth/login-throttle.js';
+import { PasswordHasher } from '../../src/auth/password-hasher.js';
+import type { NewUser, User, UserPatch } from '../../src/auth/user.js';
+import type { UsersRepository } from '../../src/auth/users.repository.js';
+import { AppConfig } from '../../src/config/app-config.js';
 import { SchemaTooNewError } from '../../src/storage/migration-runner.js';
 import { PostgresActionsRepository } from '../../src/storage/postgres/postgres-actions.repository.js';
 import {
@@ -12,7 +19,9 @@ import {
 } from '../../src/storage/postgres/postgres-database.js';
 import { POSTGRES_MIGRATIONS } from '../../src/storage/postgres/postgres-migrations.js';
 import { PostgresNodesRepository } from '../../src/storage/postgres/postgres-nodes.repository.js';
+import { PostgresNotifications } from '../../src/storage/postgres/postgres-notifications.js';
 import { PostgresRunEvents } from '../../src/storage/postgres/postgres-run-events.js';
+import { PostgresUserCache } from '../../src/storage/postgres/postgres-user-cache.js';
 import { PostgresUsersRepository } from '../../src/storage/postgres/postgres-users.repository.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { actionsRepositoryContract, aRun } from './actions-repository.contract.js';
@@ -43,6 +52,34 @@ async function open<R>(create: (pool: pg.Pool) => R): Promise<R> {
 actionsRepositoryContract('postgres', () => open((p) => new PostgresActionsRepository(p)));
 nodesRepositoryContract('postgres', () => open((p) => new PostgresNodesRepository(p)));
 usersRepositoryContract('postgres', () => open((p) => new PostgresUsersRepository(p)));
+
+/** A replica's users as the service has them: its pool, its own LISTEN connection, users cached. */
+async function cachedUsers(
+  p: pg.Pool,
+): Promise<{ users: PostgresUsersRepository; notifications: PostgresNotifications }> {
+  const notifications = new PostgresNotifications(database.url);
+  const users = new PostgresUsersRepository(p, new PostgresUserCache(notifications));
+  await notifications.start();
+  return { users, notifications };
+}
+
+const listenersOf = new Map<UsersRepository, PostgresNotifications>();
+usersRepositoryContract(
+  'postgres, users cached',
+  async () => {
+    const { users, notifications } = await open(cachedUsers);
+    listenersOf.set(users, notifications);
+    return users;
+  },
+  (users) => listenersOf.get(users)!.close(),
+);
+
+/** Cuts every LISTEN connection to this file's database, and waits until their backends are gone. */
+const terminateListeners = () =>
+  pool.query(
+    `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+     WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
+  );
 
 describe('PostgreSQL: several replicas on one database', () => {
   /** A second process: its own pool on the same database. */
@@ -172,7 +209,7 @@ describe('PostgreSQL migrations', () => {
 });
 
 describe('PostgresRunEvents', () => {
-  const opened: PostgresRunEvents[] = [];
+  const opened: { close(): Promise<void> }[] = [];
   // Cutting connections on purpose: the warnings it logs are expected.
   beforeAll(() => {
     Logger.overrideLogger(false);
@@ -183,9 +220,10 @@ describe('PostgresRunEvents', () => {
 
   async function replica(): Promise<{ events: PostgresRunEvents; seen: ActionRun[] }> {
     const repository = new PostgresActionsRepository(pool);
-    const events = new PostgresRunEvents(database.url, pool, (uid) => repository.findByUid(uid));
-    await events.start();
-    opened.push(events);
+    const notifications = new PostgresNotifications(database.url);
+    const events = new PostgresRunEvents(notifications, pool, (uid) => repository.findByUid(uid));
+    await notifications.start();
+    opened.push(events, notifications);
     const seen: ActionRun[] = [];
     events.subscribe((run) => seen.push(run));
     return { events, seen };
@@ -227,10 +265,7 @@ describe('PostgresRunEvents', () => {
   it('listens again after its connection is cut, and delivers later changes', async () => {
     const a = await replica();
     const b = await replica();
-    await pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-       WHERE datname = current_database() AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()`,
-    );
+    await terminateListeners();
     const run = aRun({ actionUid: randomUUID() });
     // Until b listens again, its announcements may be lost: publish until one arrives.
     await until(() => {
@@ -238,5 +273,145 @@ describe('PostgresRunEvents', () => {
       return b.seen.length > 0;
     });
     expect(b.seen[0]).toEqual(run);
+  });
+});
+
+describe('PostgreSQL: users cached on several replicas', () => {
+  /** The revocation bound the README promises ("within milliseconds"), with room for a loaded machine. */
+  const BOUND_MS = 500;
+  const EMAIL = 'ops@example.com';
+  let other: pg.Pool;
+  const opened: PostgresNotifications[] = [];
+  beforeAll(() => {
+    Logger.overrideLogger(false);
+    other = postgresPool(options(database.url));
+  });
+  afterAll(() => other.end());
+  beforeEach(() => pool.query('TRUNCATE action_runs, users, nodes RESTART IDENTITY'));
+  afterEach(async () => {
+    for (const notifications of opened.splice(0)) await notifications.close();
+  });
+
+  /** Two replicas: each its own pool and LISTEN connection. */
+  async function replicas() {
+    const [here, there] = await Promise.all([cachedUsers(pool), cachedUsers(other)]);
+    opened.push(here.notifications, there.notifications);
+    return { here: here.users, there: there.users, listener: there.notifications };
+  }
+
+  const aUser = (overrides: Partial<NewUser> = {}): NewUser => ({
+    email: EMAIL,
+    name: 'Ops',
+    role: 'cluster_member',
+    status: 'active',
+    passwordHash: 'old-hash',
+    passwordIssueDate: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  });
+
+  /** Calls `read` until `check` holds, and fails when that takes longer than BOUND_MS. */
+  async function within<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<void> {
+    const started = Date.now();
+    while (!check(await read())) {
+      if (Date.now() - started > BOUND_MS) throw new Error(`not seen within ${BOUND_MS} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  it('answers a repeated lookup from its cache, without a round trip', async () => {
+    const { here, there } = await replicas();
+    await here.insert(aUser());
+    await there.findByEmail(EMAIL);
+    // A write behind the service's back (no notification) is not seen: the second lookup did not query.
+    await pool.query("UPDATE users SET name = 'changed by hand'");
+    expect(await there.findByEmail(EMAIL.toUpperCase())).toMatchObject({ name: 'Ops' });
+  });
+
+  it.each<[string, UserPatch | undefined, (user: User | undefined) => boolean]>([
+    ['a new password', { passwordHash: 'new-hash' }, (user) => user?.passwordHash === 'new-hash'],
+    ['a lock', { status: 'locked' }, (user) => user?.status === 'locked'],
+    ['a role change', { role: 'db_viewer' }, (user) => user?.role === 'db_viewer'],
+    ['a deletion', undefined, (user) => user === undefined],
+  ])('shows %s made through one replica on the other within the bound', async (_case, patch, seen) => {
+    const { here, there } = await replicas();
+    const user = (await here.insert(aUser()))!;
+    await there.findByEmail(EMAIL);
+    expect(await there.findByEmail(EMAIL)).toEqual(user);
+    await (patch ? here.update(user.uid, patch) : here.delete(user.uid));
+    await within(() => there.findByEmail(EMAIL), seen);
+    // and on the replica that wrote, at once.
+    expect(seen(await here.findByEmail(EMAIL))).toBe(true);
+  });
+
+  it("has the other replica's AuthService refuse a changed password despite its credential cache", async () => {
+    const { here, there } = await replicas();
+    const hasher = new PasswordHasher();
+    const auth = new AuthService(
+      there,
+      hasher,
+      new CredentialCache(),
+      new LoginThrottle(new AppConfig({}), new InProcessLoginCounters()),
+    );
+    await auth.onModuleInit();
+    const user = (await here.insert(aUser({ passwordHash: await hasher.hash('old-password') })))!;
+    const basic = (password: string) => `Basic ${Buffer.from(`${EMAIL}:${password}`).toString('base64')}`;
+    await auth.authenticate(basic('old-password'), '127.0.0.1');
+    const verified = hasher.verifications;
+    await expect(auth.authenticate(basic('old-password'), '127.0.0.1')).resolves.toEqual(user);
+    expect(hasher.verifications).toBe(verified);
+    await here.update(user.uid, { passwordHash: await hasher.hash('new-password') });
+    await within(
+      () =>
+        auth.authenticate(basic('old-password'), '127.0.0.1').then(
+          () => 'accepted',
+          () => 'refused',
+        ),
+      (outcome) => outcome === 'refused',
+    );
+    await expect(auth.authenticate(basic('new-password'), '127.0.0.1')).resolves.toMatchObject({
+      uid: user.uid,
+    });
+  });
+
+  it('does not cache while it cannot listen: a change made meanwhile is seen at once', async () => {
+    const { here, there, listener } = await replicas();
+    const user = (await here.insert(aUser()))!;
+    await there.findByEmail(EMAIL);
+    // The pools keep their open connections; no new one (the LISTEN connection's reconnection) is let in.
+    await database.allowConnections(false);
+    try {
+      await terminateListeners();
+      await within(
+        () => Promise.resolve(listener.listening),
+        (listening) => !listening,
+      );
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'active' });
+      await here.update(user.uid, { status: 'locked' });
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'locked' });
+      await here.update(user.uid, { role: 'db_viewer' });
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'locked', role: 'db_viewer' });
+    } finally {
+      await database.allowConnections(true);
+    }
+  });
+
+  it('never serves a stale user while its LISTEN connection is cut, and caches again once it is back', async () => {
+    const { here, there, listener } = await replicas();
+    const user = (await here.insert(aUser()))!;
+    await there.findByEmail(EMAIL);
+    await terminateListeners();
+    // The notification of this write reaches no one: the other replica must not trust what it cached before.
+    await here.update(user.uid, { status: 'locked' });
+    const readsUntil = Date.now() + 1000;
+    while (Date.now() < readsUntil) {
+      expect(await there.findByEmail(EMAIL)).toMatchObject({ status: 'locked' });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(listener.listening).toBe(true);
+    await here.update(user.uid, { status: 'active' });
+    await within(
+      () => there.findByEmail(EMAIL),
+      (seen) => seen?.status === 'active',
+    );
   });
 });

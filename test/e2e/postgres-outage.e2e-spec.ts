@@ -30,7 +30,9 @@ describe('a PostgreSQL outage', () => {
       .expect(200);
     const run = await t.app.get(TestGate).next();
 
+    // The outage: no new connection is accepted, and the open ones are cut.
     await database.allowConnections(false);
+    await database.endConnections();
     try {
       for (const route of [path, '/v1/cluster/actions', '/v1/nodes/status']) {
         const started = Date.now();

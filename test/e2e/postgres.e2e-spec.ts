@@ -83,4 +83,43 @@ describe('the service on PostgreSQL', () => {
       .auth(...first.admin)
       .expect(200, { actions: [last] });
   });
+
+  it.each([
+    [
+      'a new password',
+      (uid: number, app: TestApp) =>
+        app.http
+          .put(`/v1/users/${uid}`)
+          .auth(...app.admin)
+          .send({ password: 'a-new-password' }),
+    ],
+    [
+      'a lock',
+      (uid: number, app: TestApp) =>
+        app.http
+          .put(`/v1/users/${uid}`)
+          .auth(...app.admin)
+          .send({ status: 'locked' }),
+    ],
+    ['a deletion', (uid: number, app: TestApp) => app.http.delete(`/v1/users/${uid}`).auth(...app.admin)],
+  ])(
+    '%s made on one replica refuses the old credential on another within half a second',
+    async (_case, change) => {
+      const [first, second] = [await start(), await start()];
+      const email = `replicated-${apps.length}@test.local`;
+      const created = await first.http
+        .post('/v1/users')
+        .auth(...first.admin)
+        .send({ email, password: 'the-password', role: 'cluster_viewer' })
+        .expect(200);
+      // The second replica has verified the credential and holds the user in its cache.
+      for (let i = 0; i < 2; i++)
+        await second.http.get('/v1/cluster/actions').auth(email, 'the-password').expect(200);
+      await change(created.body.uid as number, first).expect(200);
+      const changed = Date.now();
+      while ((await second.http.get('/v1/cluster/actions').auth(email, 'the-password')).status !== 401) {
+        expect(Date.now() - changed).toBeLessThan(500);
+      }
+    },
+  );
 });

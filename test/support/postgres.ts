@@ -7,12 +7,11 @@ export const PG_TEST_URL = process.env.PG_TEST_URL ?? 'postgres://postgres@127.0
 /** A database made for one test file; `drop` removes it (and ends the connections still open to it). */
 export interface TestDatabase {
   readonly url: string;
-  drop(): Promise<void>;
-  /**
-   * An outage and its end: with `false` the server refuses new connections to this database and ends the open
-   * ones; with `true` it accepts them again.
-   */
+  /** Lets new connections in, or refuses them all (those open stay open). */
   allowConnections(allowed: boolean): Promise<void>;
+  drop(): Promise<void>;
+  /** Ends every connection open to this database, as a database restart or a network cut would. */
+  endConnections(): Promise<void>;
 }
 
 function urlOf(database: string): string {
@@ -47,13 +46,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await onServer(`CREATE DATABASE ${name}`);
   return {
     url: urlOf(name),
+    allowConnections: (allowed) => onServer(`ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed}`),
     drop: () => onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    allowConnections: (allowed) =>
-      onServer(
-        `ALTER DATABASE ${name} ALLOW_CONNECTIONS ${allowed};` +
-          (allowed
-            ? ''
-            : ` SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`),
-      ),
+    endConnections: () =>
+      onServer(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`),
   };
 }

@@ -11,6 +11,7 @@ import {
 } from '../../auth/user.js';
 import { UsersRepository } from '../../auth/users.repository.js';
 import { inTransaction } from './postgres-transaction.js';
+import { type PostgresUserCache, USER_CHANGES_CHANNEL } from './postgres-user-cache.js';
 import { preparedQuery } from './prepared-query.js';
 
 interface UserRow {
@@ -40,9 +41,18 @@ const USER_COLUMNS = 'uid, email, name, role, status, password_hash, password_is
  * backends compare them). The last-admin rule is a read-check-write: an update or delete first locks the target
  * and every active admin (FOR UPDATE, in uid order so two writers never deadlock), so of two admins demoting each
  * other at once the second waits, then sees the first one's write and is refused.
+ *
+ * Every authenticated request looks its user up by email, so that a new password, a lock, a demotion or a deletion
+ * applies at once: with `cache` that lookup costs no round trip (see PostgresUserCache), and a GET of a run stays
+ * at one. (The alternative, reading the user and the run in one statement, would tie the auth guard to every
+ * route's query; the cache keeps the ports as they are and also serves the routes that read no run.) Every update
+ * and delete NOTIFYs the user's key in its transaction, whether or not this replica caches.
  */
 export class PostgresUsersRepository extends UsersRepository {
-  constructor(private readonly pool: pg.Pool) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cache?: PostgresUserCache,
+  ) {
     super();
   }
 
@@ -59,12 +69,17 @@ export class PostgresUsersRepository extends UsersRepository {
     return rows.map(toUser);
   }
 
-  // Every authenticated request reads its user: prepared statements.
-  async findByEmail(email: string): Promise<User | undefined> {
+  findByEmail(email: string): Promise<User | undefined> {
+    const key = email.toLowerCase();
+    return this.cache ? this.cache.get(key, () => this.readByEmail(key)) : this.readByEmail(key);
+  }
+
+  // Every authenticated request whose user is not cached reads it: a prepared statement.
+  private async readByEmail(key: string): Promise<User | undefined> {
     const [row] = await preparedQuery<UserRow>(
       this.pool,
       `SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`,
-      [email.toLowerCase()],
+      [key],
     );
     return row && toUser(row);
   }
@@ -115,7 +130,7 @@ export class PostgresUsersRepository extends UsersRepository {
     uid: number,
     change: (current: User) => User | undefined,
   ): Promise<User | UserWriteRefusal> {
-    return inTransaction(this.pool, async (client) => {
+    const result = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<UserRow>(
         `SELECT ${USER_COLUMNS} FROM users WHERE uid = $1 OR (role = 'admin' AND status = 'active')
          ORDER BY uid FOR UPDATE`,
@@ -125,6 +140,9 @@ export class PostgresUsersRepository extends UsersRepository {
       const current = locked.find((user) => user.uid === uid);
       return current ? this.write(client, current, change(current), locked) : 'not_found';
     });
+    // This replica's next request must not wait for its own notification to come back.
+    if (typeof result === 'object') this.cache?.evict(result.email.toLowerCase());
+    return result;
   }
 
   private async write(
@@ -136,6 +154,8 @@ export class PostgresUsersRepository extends UsersRepository {
     const otherActiveAdmins = (): number =>
       locked.filter((user) => user.uid !== current.uid && isActiveAdmin(user)).length;
     if (removesLastAdmin(current, after, otherActiveAdmins)) return 'last_admin';
+    // Delivered to the other replicas when (and only if) the transaction commits.
+    await client.query('SELECT pg_notify($1, $2)', [USER_CHANGES_CHANNEL, current.email.toLowerCase()]);
     if (!after) {
       await client.query('DELETE FROM users WHERE uid = $1', [current.uid]);
       return current;
