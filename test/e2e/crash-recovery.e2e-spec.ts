@@ -1,16 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { BuiltService } from '../support/built-service.js';
+import { requireBuild, ServiceProcess, waitFor } from '../support/service-process.js';
 import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const ADMIN: readonly [string, string] = ['admin@crash.local', 'crash-admin-password'];
-const WAIT_MS = 15_000;
 
 interface ActionBody {
   readonly action_uid: string;
@@ -19,142 +16,41 @@ interface ActionBody {
   readonly error_message?: string;
 }
 
-/** Polls `probe` until it returns a value, failing after WAIT_MS with `what` (every wait is bounded). */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${WAIT_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** The built service on a SQLite file; each change_master step takes a minute, so a run is reliably mid-way. */
+const startService = (file: string) =>
+  ServiceProcess.start(
+    {
+      DATABASE_URL: `sqlite:${file}`,
+      ADMIN_EMAIL: ADMIN[0],
+      ADMIN_PASSWORD: ADMIN[1],
+      CHANGE_MASTER_STEP_MS: '60000',
+      LOG_LEVEL: 'warn',
+    },
+    ADMIN,
+  );
+
+const action = (service: ServiceProcess) => service.json<ActionBody>('/v1/cluster/actions/change_master');
+
+async function startChangeMaster(service: ServiceProcess, nodeUid: string): Promise<ActionBody> {
+  const response = await service.request('POST', '/v1/cluster/actions/change_master', { node_uid: nodeUid });
+  expect(response.status).toBe(200);
+  const started = (await response.json()) as ActionBody;
+  await waitFor('the run to be running', async () =>
+    (await action(service)).status === 'running' ? true : undefined,
+  );
+  return started;
 }
 
-/** `promise`, or a failure naming `what` after WAIT_MS. */
-async function within<T>(what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${WAIT_MS} ms waiting for ${what}`)), WAIT_MS);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('No port was assigned')),
-      );
-    });
-  });
-}
-
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-/** Every child still running, killed after each test. */
-const running = new Set<Service>();
-
-/** The built service (dist/main.js) as a child process, on 127.0.0.1 only. */
-class Service {
-  readonly exited: Promise<Exit>;
-  private exit?: Exit;
-  private output = '';
-
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly port: number,
-  ) {
-    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => resolve((this.exit = { code, signal }))),
-    );
-  }
-
-  static async start(databaseFile: string): Promise<Service> {
-    const port = await freePort();
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        DATABASE_URL: `sqlite:${databaseFile}`,
-        ADMIN_EMAIL: ADMIN[0],
-        ADMIN_PASSWORD: ADMIN[1],
-        // Each change_master step takes a minute: the run is reliably mid-way when the test stops the process.
-        CHANGE_MASTER_STEP_MS: '60000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service = new Service(child, port);
-    running.add(service);
-    await waitFor('the service to answer', async () => {
-      if (service.exit) throw new Error(`The service exited at start-up:\n${service.output}`);
-      // Refused until the service listens.
-      return (await service.request('GET', '/v1/nodes').catch(() => undefined))?.ok || undefined;
-    });
-    return service;
-  }
-
-  request(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`http://127.0.0.1:${this.port}${path}`, {
-      method,
-      headers: { authorization: `Basic ${Buffer.from(ADMIN.join(':')).toString('base64')}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(WAIT_MS),
-    });
-  }
-
-  async action(): Promise<ActionBody> {
-    const response = await this.request('GET', '/v1/cluster/actions/change_master');
-    return (await response.json()) as ActionBody;
-  }
-
-  async startChangeMaster(nodeUid: string): Promise<ActionBody> {
-    const response = await this.request('POST', '/v1/cluster/actions/change_master', { node_uid: nodeUid });
-    expect(response.status).toBe(200);
-    const started = (await response.json()) as ActionBody;
-    await waitFor('the run to be running', async () =>
-      (await this.action()).status === 'running' ? true : undefined,
-    );
-    return started;
-  }
-
-  async masters(): Promise<string[]> {
-    const response = await this.request('GET', '/v1/nodes/status');
-    const status = (await response.json()) as Record<string, { role: string }>;
-    return Object.keys(status).filter((uid) => status[uid]?.role === 'master');
-  }
-
-  /** Sends `signal` and waits (bounded) for the process to exit. */
-  async stop(signal: NodeJS.Signals): Promise<Exit> {
-    this.child.kill(signal);
-    const exit = await within(`the exit after ${signal}; output:\n${this.output}`, this.exited);
-    running.delete(this);
-    return exit;
-  }
+async function masters(service: ServiceProcess): Promise<string[]> {
+  const status = await service.json<Record<string, { role: string }>>('/v1/nodes/status');
+  return Object.keys(status).filter((uid) => status[uid]?.role === 'master');
 }
 
 describe('crash recovery of the built service', () => {
   let folder: string;
   let file: string;
 
-  beforeAll(() => {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: run 'npm run build' first ('npm test' does).`);
-  });
+  beforeAll(requireBuild);
 
   beforeEach(() => {
     folder = mkdtempSync(join(tmpdir(), 'cluster-actions-crash-'));
@@ -162,17 +58,17 @@ describe('crash recovery of the built service', () => {
   });
 
   afterEach(async () => {
-    await Promise.all([...running].map((service) => service.stop('SIGKILL')));
+    await BuiltService.killAll();
     rmSync(folder, { recursive: true, force: true });
   });
 
   it('after SIGKILL mid-run, a restart aborts the lost run, keeps the old master, and runs again', async () => {
-    const crashed = await Service.start(file);
-    const lost = await crashed.startChangeMaster('2');
+    const crashed = await startService(file);
+    const lost = await startChangeMaster(crashed, '2');
     expect(await crashed.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
 
-    const restarted = await Service.start(file);
-    expect(await restarted.action()).toEqual(
+    const restarted = await startService(file);
+    expect(await action(restarted)).toEqual(
       expect.objectContaining({
         action_uid: lost.action_uid,
         status: 'aborted',
@@ -180,18 +76,18 @@ describe('crash recovery of the built service', () => {
         error_message: expect.any(String),
       }),
     );
-    expect(await restarted.masters()).toEqual(['1']);
-    const next = await restarted.startChangeMaster('3');
+    expect(await masters(restarted)).toEqual(['1']);
+    const next = await startChangeMaster(restarted, '3');
     expect(next.action_uid).not.toBe(lost.action_uid);
   }, 60_000);
 
   it('on SIGTERM mid-run, records the run as ended, exits 0, and the next start finds no run in progress', async () => {
-    const stopped = await Service.start(file);
-    const interrupted = await stopped.startChangeMaster('2');
+    const stopped = await startService(file);
+    const interrupted = await startChangeMaster(stopped, '2');
     expect(await stopped.stop('SIGTERM')).toEqual({ code: 0, signal: null });
 
-    const restarted = await Service.start(file);
-    const after = await restarted.action();
+    const restarted = await startService(file);
+    const after = await action(restarted);
     expect(after).toEqual(
       expect.objectContaining({
         action_uid: interrupted.action_uid,
@@ -200,7 +96,7 @@ describe('crash recovery of the built service', () => {
       }),
     );
     expect(isTerminal(after.status)).toBe(true);
-    expect(await restarted.masters()).toEqual(['1']);
+    expect(await masters(restarted)).toEqual(['1']);
   }, 60_000);
 });
 

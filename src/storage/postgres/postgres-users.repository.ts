@@ -1,38 +1,17 @@
 import type pg from 'pg';
-import type { Role } from '../../auth/permissions.js';
 import {
   isActiveAdmin,
   removesLastAdmin,
   type NewUser,
   type User,
   type UserPatch,
-  type UserStatus,
   type UserWriteRefusal,
 } from '../../auth/user.js';
 import { UsersRepository } from '../../auth/users.repository.js';
+import { toUser, type UserRow } from '../user-columns.js';
 import { inTransaction } from './postgres-transaction.js';
 import { type PostgresUserCache, USER_CHANGES_CHANNEL } from './postgres-user-cache.js';
 import { preparedQuery } from './prepared-query.js';
-
-interface UserRow {
-  uid: number;
-  email: string;
-  name: string;
-  role: Role;
-  status: UserStatus;
-  password_hash: string;
-  password_issue_date: string;
-}
-
-const toUser = (row: UserRow): User => ({
-  uid: row.uid,
-  email: row.email,
-  name: row.name,
-  role: row.role,
-  status: row.status,
-  passwordHash: row.password_hash,
-  passwordIssueDate: row.password_issue_date,
-});
 
 const USER_COLUMNS = 'uid, email, name, role, status, password_hash, password_issue_date';
 

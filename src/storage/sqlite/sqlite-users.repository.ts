@@ -1,34 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { Role } from '../../auth/permissions.js';
 import {
   removesLastAdmin,
   type NewUser,
   type User,
   type UserPatch,
-  type UserStatus,
   type UserWriteRefusal,
 } from '../../auth/user.js';
 import { UsersRepository } from '../../auth/users.repository.js';
-
-interface UserRow {
-  uid: number;
-  email: string;
-  name: string;
-  role: Role;
-  status: UserStatus;
-  password_hash: string;
-  password_issue_date: string;
-}
-
-const toUser = (row: UserRow): User => ({
-  uid: row.uid,
-  email: row.email,
-  name: row.name,
-  role: row.role,
-  status: row.status,
-  passwordHash: row.password_hash,
-  passwordIssueDate: row.password_issue_date,
-});
+import { toUser, type UserRow } from '../user-columns.js';
 
 const toRow = (user: User): UserRow => ({
   uid: user.uid,
