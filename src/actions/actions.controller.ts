@@ -1,13 +1,16 @@
-import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { Actor } from '../audit/actor.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { Permission } from '../auth/permissions.js';
+import { whenClientGone } from '../common/client-gone.js';
 import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
 import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
 import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
+import { parseWait, RunWaiter } from './run-waiter.js';
 
 /** Where the actions are served; the OpenAPI document adds one path per action type below it. */
 export const ACTIONS_PATH = 'v1/cluster/actions';
@@ -17,7 +20,10 @@ const ACTION_NOT_FOUND = { 404: '`action_not_found`: the action has no stored ru
 @ApiTags('actions')
 @Controller(ACTIONS_PATH)
 export class ActionsController {
-  constructor(private readonly actions: ActionsService) {}
+  constructor(
+    private readonly actions: ActionsService,
+    private readonly waiter: RunWaiter,
+  ) {}
 
   @Get()
   @RequirePermission(Permission.ViewStatusOfClusterAction)
@@ -29,9 +35,25 @@ export class ActionsController {
   @Get(':action')
   @RequirePermission(Permission.ViewStatusOfClusterAction)
   @ApiOkResponse({ type: ActionDto })
-  @ApiErrors(ACTION_NOT_FOUND)
-  async get(@Param('action') name: string): Promise<ActionDto> {
-    return toActionDto(await this.actions.get(name));
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    description:
+      'seconds (0 to 60, up to three decimals) to wait for the run to be terminal; answers its state then or at the timeout',
+  })
+  @ApiErrors({ ...ACTION_NOT_FOUND, 400: '`invalid_request`: wait is not a number of seconds from 0 to 60' })
+  async get(
+    @Param('action') name: string,
+    @Query('wait') wait: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ActionDto | undefined> {
+    const waitMs = parseWait(wait);
+    const run =
+      waitMs === undefined
+        ? await this.actions.get(name)
+        : await this.waiter.wait(name, waitMs, whenClientGone(response));
+    // Nothing when the client went away while waiting.
+    return run && toActionDto(run);
   }
 
   @Post(':action')

@@ -7,6 +7,7 @@ import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
 import { RunStore } from './run-store.js';
+import { RunWaiter } from './run-waiter.js';
 
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
@@ -16,7 +17,15 @@ import { RunStore } from './run-store.js';
 @Module({
   imports: [DiscoveryModule],
   controllers: [ActionsController],
-  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService, RunStore],
+  providers: [
+    ActionRegistry,
+    ActionExplorer,
+    ActionRecovery,
+    ActionRunner,
+    ActionsService,
+    RunStore,
+    RunWaiter,
+  ],
   exports: [ActionsService],
 })
 export class ActionsModule {}
