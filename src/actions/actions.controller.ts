@@ -1,5 +1,25 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  applyDecorators,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Actor } from '../audit/actor.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
@@ -7,6 +27,7 @@ import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { Permission } from '../auth/permissions.js';
 import { whenClientGone } from '../common/client-gone.js';
 import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
+import { ActionEvents } from './action-events.js';
 import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
 import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
@@ -17,12 +38,25 @@ export const ACTIONS_PATH = 'v1/cluster/actions';
 
 const ACTION_NOT_FOUND = { 404: '`action_not_found`: the action has no stored run' };
 
+/** The OpenAPI description shared by both event streams. */
+function StreamDocs(): MethodDecorator {
+  return applyDecorators(
+    ApiProduces('text/event-stream'),
+    ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event' }),
+    ApiOkResponse({
+      description:
+        '`event: status|progress|step`, `data:` the action object, `id:` `<source>-<sequence>`; a comment every 15 s',
+    }),
+  );
+}
+
 @ApiTags('actions')
 @Controller(ACTIONS_PATH)
 export class ActionsController {
   constructor(
     private readonly actions: ActionsService,
     private readonly waiter: RunWaiter,
+    private readonly events: ActionEvents,
   ) {}
 
   @Get()
@@ -30,6 +64,31 @@ export class ActionsController {
   @ApiOkResponse({ type: ActionListDto })
   async list(): Promise<ActionListDto> {
     return { actions: (await this.actions.list()).map(toActionDto) };
+  }
+
+  // Before ':action', which would take `events` for an action name.
+  @Get('events')
+  @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOperation({ summary: "Server-sent events of every action's changes" })
+  @StreamDocs()
+  streamAll(
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    return this.events.stream(response, { lastEventId });
+  }
+
+  @Get(':action/events')
+  @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOperation({ summary: "Server-sent events of one action's changes" })
+  @StreamDocs()
+  @ApiErrors({ 400: '`unknown_action`: no such action type' })
+  streamOne(
+    @Param('action') name: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    return this.events.stream(response, { name, lastEventId });
   }
 
   @Get(':action')

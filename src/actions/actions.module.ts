@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ActionEvents } from './action-events.js';
 import { ActionExplorer } from './action-explorer.js';
 import { ActionRecovery } from './action-recovery.js';
 import { ActionRegistry } from './action-registry.js';
@@ -25,6 +26,7 @@ import { RunWaiter } from './run-waiter.js';
     ActionsService,
     RunStore,
     RunWaiter,
+    ActionEvents,
   ],
   exports: [ActionsService],
 })
