@@ -16,6 +16,9 @@ export interface ActionEvent {
 /** Events a consumer that does not read may have waiting, past progress coalescing, before it is disconnected. */
 export const MAX_QUEUED_EVENTS = 256;
 
+/** How long a closing stream's last bytes may take to leave before the connection is cut. */
+const CLOSE_GRACE_MS = 1000;
+
 /**
  * One client's event stream over a raw Express response. Writes go straight to the socket while it takes them;
  * once `write` says the socket is full, events wait in a queue until it drains. Waiting progress of a run is
@@ -58,9 +61,12 @@ export class EventStream {
 
   /** Ends the stream; a client that does not read is cut off rather than waited for. */
   close(): void {
-    if (this.blocked) this.cutOff();
-    else this.response.end();
+    if (this.blocked) return this.cutOff();
     this.ended = true;
+    this.response.end();
+    // The end may still sit behind data the client has not read: the server's close waits for no one.
+    const timer = setTimeout(() => this.response.destroy(), CLOSE_GRACE_MS).unref();
+    this.response.once('close', () => clearTimeout(timer));
   }
 
   private cutOff(): void {

@@ -163,6 +163,28 @@ describe('server-sent events of action changes', () => {
     next.complete();
   });
 
+  it('a graceful stop ends open streams, a reading one and one that stopped reading, and answers waits', async () => {
+    const reading = await open(ALL_EVENTS);
+    const stalled = await open(EVENTS);
+    stalled.response.pause();
+    const run = await start();
+    for (let i = 1; i <= 1000; i++) await run.progress(i / 20, 'x'.repeat(8000));
+    const waiting = t.http
+      .get(`${path}?wait=60`)
+      .auth(...t.admin)
+      .then((response) => response);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    await t.close();
+    expect(performance.now() - started).toBeLessThan(5000);
+    await reading.waitFor(() => reading.closed);
+    stalled.response.resume(); // a paused client sees the end only once it reads up to it
+    await stalled.waitFor(() => stalled.closed);
+    const response = await waiting;
+    expect(response.status).toBe(200);
+    t = await createTestApp({ imports: [TestActionModule] }); // for afterEach
+  });
+
   it('keeps 1,000 open streams within a memory budget', async () => {
     const gc = (globalThis as { gc?: () => void }).gc!;
     gc();
