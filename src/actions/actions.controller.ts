@@ -16,7 +16,6 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiProduces,
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
@@ -41,11 +40,11 @@ const ACTION_NOT_FOUND = { 404: '`action_not_found`: the action has no stored ru
 /** The OpenAPI description shared by both event streams. */
 function StreamDocs(): MethodDecorator {
   return applyDecorators(
-    ApiProduces('text/event-stream'),
     ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event' }),
     ApiOkResponse({
       description:
         '`event: status|progress|step`, `data:` the action object, `id:` `<source>-<sequence>`; a comment every 15 s',
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
     }),
   );
 }

@@ -117,3 +117,23 @@ export class SseClient {
 
 /** The sequence part of an event id `<source>-<seq>`. */
 export const seqOf = (event: SseEvent): number => Number(event.id?.split('-')[1]);
+
+/**
+ * A supertest parser for a route that may answer an event stream (which never ends): an event stream is taken
+ * as `{}` once its head arrived, anything else is read as JSON.
+ */
+export function headOfStreamOrJson(
+  // superagent hands the Node response, though its types name its own Response.
+  received: unknown,
+  done: (error: Error | null, body: unknown) => void,
+): void {
+  const response = received as http.IncomingMessage;
+  if (String(response.headers['content-type']).startsWith('text/event-stream')) {
+    response.destroy();
+    return done(null, {});
+  }
+  let text = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => (text += chunk));
+  response.on('end', () => done(null, text ? JSON.parse(text) : {}));
+}
