@@ -106,7 +106,8 @@ export class ActionEvents implements OnModuleInit, OnModuleDestroy, BeforeApplic
     });
     response.flushHeaders();
     const stream = new EventStream(response, name);
-    for (const run of snapshot) stream.send(`event: status\ndata: ${JSON.stringify(toActionDto(run))}\n\n`);
+    // Through the queue like any event (a long list may fill the socket), but without an id.
+    for (const run of snapshot) stream.offer(this.eventOf(run, 'status'));
     // From the history to live with no await between, so that no event falls in between.
     for (const event of this.history) if (event.seq > replayFrom) stream.offer(event);
     this.streams.add(stream);
@@ -118,17 +119,17 @@ export class ActionEvents implements OnModuleInit, OnModuleDestroy, BeforeApplic
     if (run.hidden) return;
     const kind = kindOf(this.lastSeen.get(run.actionUid), run);
     this.remember(run);
-    const seq = ++this.seq;
-    const event: ActionEvent = {
-      seq,
-      kind,
-      name: run.name,
-      actionUid: run.actionUid,
-      frame: `id: ${this.source}-${seq}\nevent: ${kind}\ndata: ${JSON.stringify(toActionDto(run))}\n\n`,
-    };
+    const event = this.eventOf(run, kind, ++this.seq);
     this.history.push(event);
     if (this.history.length > EVENT_HISTORY_SIZE) this.history.shift();
     for (const stream of this.streams) stream.offer(event);
+  }
+
+  /** The event of `run`; one without `seq` carries no id (a snapshot, which no one can resume after). */
+  private eventOf(run: ActionRun, kind: ActionEventKind, seq?: number): ActionEvent {
+    const id = seq === undefined ? '' : `id: ${this.source}-${seq}\n`;
+    const frame = `${id}event: ${kind}\ndata: ${JSON.stringify(toActionDto(run))}\n\n`;
+    return { seq: seq ?? 0, kind, name: run.name, actionUid: run.actionUid, frame };
   }
 
   private remember(run: ActionRun): void {
