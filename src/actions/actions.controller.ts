@@ -1,23 +1,62 @@
-import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  applyDecorators,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBody,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
 import type { Actor } from '../audit/actor.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { RequirePermission } from '../auth/require-permission.decorator.js';
 import { Permission } from '../auth/permissions.js';
+import { whenClientGone } from '../common/client-gone.js';
 import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
+import { ActionEvents } from './action-events.js';
 import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
 import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
+import { parseWait, RunWaiter } from './run-waiter.js';
 
 /** Where the actions are served; the OpenAPI document adds one path per action type below it. */
 export const ACTIONS_PATH = 'v1/cluster/actions';
 
 const ACTION_NOT_FOUND = { 404: '`action_not_found`: the action has no stored run' };
 
+/** The OpenAPI description shared by both event streams. */
+function StreamDocs(): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({ name: 'Last-Event-ID', required: false, description: 'resume after this event' }),
+    ApiOkResponse({
+      description:
+        '`event: status|progress|step`, `data:` the action object, `id:` `<source>-<sequence>`; a comment every 15 s',
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    }),
+  );
+}
+
 @ApiTags('actions')
 @Controller(ACTIONS_PATH)
 export class ActionsController {
-  constructor(private readonly actions: ActionsService) {}
+  constructor(
+    private readonly actions: ActionsService,
+    private readonly waiter: RunWaiter,
+    private readonly events: ActionEvents,
+  ) {}
 
   @Get()
   @RequirePermission(Permission.ViewStatusOfClusterAction)
@@ -26,12 +65,53 @@ export class ActionsController {
     return { actions: (await this.actions.list()).map(toActionDto) };
   }
 
+  // Before ':action', which would take `events` for an action name.
+  @Get('events')
+  @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOperation({ summary: "Server-sent events of every action's changes" })
+  @StreamDocs()
+  streamAll(
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    return this.events.stream(response, { lastEventId });
+  }
+
+  @Get(':action/events')
+  @RequirePermission(Permission.ViewStatusOfClusterAction)
+  @ApiOperation({ summary: "Server-sent events of one action's changes" })
+  @StreamDocs()
+  @ApiErrors({ 400: '`unknown_action`: no such action type' })
+  streamOne(
+    @Param('action') name: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+  ): Promise<void> {
+    return this.events.stream(response, { name, lastEventId });
+  }
+
   @Get(':action')
   @RequirePermission(Permission.ViewStatusOfClusterAction)
   @ApiOkResponse({ type: ActionDto })
-  @ApiErrors(ACTION_NOT_FOUND)
-  async get(@Param('action') name: string): Promise<ActionDto> {
-    return toActionDto(await this.actions.get(name));
+  @ApiQuery({
+    name: 'wait',
+    required: false,
+    description:
+      'seconds (0 to 60, up to three decimals) to wait for the run to be terminal; answers its state then or at the timeout',
+  })
+  @ApiErrors({ ...ACTION_NOT_FOUND, 400: '`invalid_request`: wait is not a number of seconds from 0 to 60' })
+  async get(
+    @Param('action') name: string,
+    @Query('wait') wait: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<ActionDto | undefined> {
+    const waitMs = parseWait(wait);
+    const run =
+      waitMs === undefined
+        ? await this.actions.get(name)
+        : await this.waiter.wait(name, waitMs, whenClientGone(response));
+    // Nothing when the client went away while waiting.
+    return run && toActionDto(run);
   }
 
   @Post(':action')

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ActionEvents } from './action-events.js';
 import { ActionExplorer } from './action-explorer.js';
 import { ActionRecovery } from './action-recovery.js';
 import { ActionRegistry } from './action-registry.js';
@@ -7,6 +8,7 @@ import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
 import { RunStore } from './run-store.js';
+import { RunWaiter } from './run-waiter.js';
 
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
@@ -16,7 +18,16 @@ import { RunStore } from './run-store.js';
 @Module({
   imports: [DiscoveryModule],
   controllers: [ActionsController],
-  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService, RunStore],
+  providers: [
+    ActionRegistry,
+    ActionExplorer,
+    ActionRecovery,
+    ActionRunner,
+    ActionsService,
+    RunStore,
+    RunWaiter,
+    ActionEvents,
+  ],
   exports: [ActionsService],
 })
 export class ActionsModule {}

@@ -3,6 +3,7 @@ import type { Role } from '../../src/auth/permissions.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pollAction } from '../support/poll.js';
 import { discoverRoutes } from '../support/routes.js';
+import { headOfStreamOrJson } from '../support/sse.js';
 import { TEST_ACTION, TEST_TIMEOUT_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
 
 /** The roles, as the notes list them. */
@@ -44,6 +45,8 @@ const PERMISSION_HOLDERS: Readonly<Record<string, readonly Role[]>> = {
 const ROUTE_PERMISSIONS: Readonly<Record<string, string>> = {
   'GET /v1/cluster/actions': 'view_status_of_cluster_action',
   'GET /v1/cluster/actions/:action': 'view_status_of_cluster_action',
+  'GET /v1/cluster/actions/:action/events': 'view_status_of_cluster_action',
+  'GET /v1/cluster/actions/events': 'view_status_of_cluster_action',
   'POST /v1/cluster/actions/:action': 'start_cluster_action',
   'DELETE /v1/cluster/actions/:action': 'cancel_cluster_action',
   'GET /v1/nodes': 'view_all_nodes_info',
@@ -131,6 +134,11 @@ describe('authentication and the role matrix', () => {
       url: `/v1/cluster/actions/${TEST_ACTION}`,
       answer: { name: TEST_ACTION, status: 'running' },
     }),
+    'GET /v1/cluster/actions/:action/events': () => ({
+      url: `/v1/cluster/actions/${TEST_ACTION}/events`,
+      answer: {},
+    }),
+    'GET /v1/cluster/actions/events': () => ({ url: '/v1/cluster/actions/events', answer: {} }),
     // Node 1 is the master already: the run completes at once as a no-op.
     'POST /v1/cluster/actions/:action': () => ({
       url: '/v1/cluster/actions/change_master',
@@ -184,6 +192,7 @@ describe('authentication and the role matrix', () => {
     const call = await CALLS[route]();
     const request = t.http[method](call.url);
     if (auth) request.auth(...auth);
+    if (call.url.endsWith('/events')) request.buffer(true).parse(headOfStreamOrJson);
     return {
       response: await (call.body ? request.send(call.body) : request),
       answer: call.answer,
