@@ -1,12 +1,16 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ActionExplorer } from './action-explorer.js';
+import { ActionHistory } from './action-history.js';
+import { ActionHistoryController } from './action-history.controller.js';
 import { ActionRecovery } from './action-recovery.js';
 import { ActionRegistry } from './action-registry.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
+import { HistoryRetentionSweep } from './history-retention.js';
 import { RunStore } from './run-store.js';
+import { TaskViewsController } from './task-views.controller.js';
 
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
@@ -15,8 +19,17 @@ import { RunStore } from './run-store.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  controllers: [ActionsController],
-  providers: [ActionRegistry, ActionExplorer, ActionRecovery, ActionRunner, ActionsService, RunStore],
+  controllers: [ActionsController, ActionHistoryController, TaskViewsController],
+  providers: [
+    ActionRegistry,
+    ActionExplorer,
+    ActionRecovery,
+    ActionRunner,
+    ActionsService,
+    RunStore,
+    ActionHistory,
+    HistoryRetentionSweep,
+  ],
   exports: [ActionsService],
 })
 export class ActionsModule {}
