@@ -25,7 +25,7 @@ import { inTransaction } from './postgres-transaction.js';
  * The advisory lock a retention sweep holds for its transaction ("caHR" in ASCII), so that one replica sweeps at
  * a time: the others find it taken and skip their turn rather than queue behind the same deletes.
  */
-const PRUNE_LOCK = 0x63_61_48_52;
+export const PRUNE_LOCK = 0x63_61_48_52;
 
 type Row = Record<string, unknown>;
 const asBoolean = (value: boolean): boolean => value;
