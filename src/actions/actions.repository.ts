@@ -33,6 +33,8 @@ export interface HistoryPage {
 export interface RetentionLimits {
   readonly maxRuns: number;
   readonly createdBefore: string;
+  /** At most this many runs per call, so that a large backlog is deleted in short steps. */
+  readonly batch: number;
 }
 
 /**
@@ -100,7 +102,8 @@ export abstract class ActionsRepository {
   abstract history(name: string, query: HistoryQuery): Promise<HistoryPage>;
 
   /**
-   * Deletes the finished runs that `limits` no longer keep, in one atomic write, and returns how many. Never the
+   * Deletes finished runs that `limits` no longer keep (at most `limits.batch`), in one atomic write, and returns
+   * how many: fewer than the batch means none is left. Never the
    * latest run of a name (the status routes show it) nor an active run. Safe to call from several replicas at
    * once: a call that finds another one sweeping does nothing.
    */

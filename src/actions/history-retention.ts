@@ -9,6 +9,13 @@ export const RETENTION_SWEEP_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
+ * Runs deleted per statement. Each statement ranks every run, and SQLite's blocks the event loop while it runs:
+ * a backlog (e.g. after lowering the limits) is deleted in steps of a few milliseconds with requests served in
+ * between, rather than in one statement of seconds (measured: 190,000 runs in one SQLite statement, 1.8 s).
+ */
+const PRUNE_BATCH = 1000;
+
+/**
  * Keeps run history within HISTORY_MAX_RUNS per action type and HISTORY_MAX_AGE_DAYS: once shortly after
  * start-up, then every few minutes, it deletes the finished runs beyond those limits (never the latest run of an
  * action type nor an active one). On PostgreSQL one replica sweeps at a time: the repository skips a sweep while
@@ -39,10 +46,18 @@ export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
   /** Deletes what the limits no longer keep as of `now`, and returns how many runs. */
   async sweep(now = new Date()): Promise<number> {
     const { maxRuns, maxAgeDays } = this.config.history;
-    const deleted = await this.repository.prune({
+    const limits = {
       maxRuns,
       createdBefore: new Date(now.getTime() - maxAgeDays * DAY_MS).toISOString(),
-    });
+      batch: PRUNE_BATCH,
+    };
+    let deleted = 0;
+    for (;;) {
+      const step = await this.repository.prune(limits);
+      deleted += step;
+      if (step < PRUNE_BATCH) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     if (deleted > 0) this.logger.log(`Deleted ${deleted} finished runs beyond the history retention limits.`);
     return deleted;
   }

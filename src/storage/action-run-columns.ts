@@ -90,16 +90,18 @@ export function historyPage(rows: readonly Readonly<Record<string, unknown>>[], 
 
 /**
  * The sequence numbers of the runs a retention sweep deletes, in both SQL backends (the placeholders are the
- * backend's for the maximum count per name and the creation time before which a run is too old): finished runs
- * ranked beyond the count within their name, or created before that time; never a name's latest (rank 1).
+ * backend's for the maximum count per name, the creation time before which a run is too old and the most rows to
+ * delete): finished runs ranked beyond the count within their name, or created before that time; never a name's
+ * latest (rank 1).
  */
-export function prunedSeqs(maxRuns: string, createdBefore: string): string {
+export function prunedSeqs(maxRuns: string, createdBefore: string, batch: string): string {
   return `SELECT seq FROM (
       SELECT seq, status, creation_time, ROW_NUMBER() OVER (PARTITION BY name ORDER BY seq DESC) AS rank
       FROM action_runs
     ) AS ranked
     WHERE rank > 1 AND status NOT IN (${ACTIVE_STATUS_LIST})
-      AND (rank > ${maxRuns} OR creation_time < ${createdBefore})`;
+      AND (rank > ${maxRuns} OR creation_time < ${createdBefore})
+    LIMIT ${batch}`;
 }
 
 /** Every column of `action_runs` but `seq`, in the order of `runValues`. */

@@ -462,13 +462,13 @@ export function actionsRepositoryContract(
           }
           kept.push(...runs.slice(2).reverse());
         }
-        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO })).toBe(4);
+        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO, batch: 100 })).toBe(4);
         const remaining = [
           ...(await repository.history('a', { limit: 10 })).runs,
           ...(await repository.history('b', { limit: 10 })).runs,
         ];
         expect(remaining).toEqual(kept);
-        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO })).toBe(0);
+        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO, batch: 100 })).toBe(0);
       });
 
       it('deletes finished runs created before the time, but never the latest of a name', async () => {
@@ -480,7 +480,9 @@ export function actionsRepositoryContract(
         });
         const recent = aRun({ status: 'completed', creationTime: '2026-01-01T00:00:00.000Z' });
         for (const run of [old, latestOld, recent]) await repository.insertUnlessActive(run);
-        expect(await repository.prune({ maxRuns: 1000, createdBefore: '2025-01-01T00:00:00.000Z' })).toBe(1);
+        expect(
+          await repository.prune({ maxRuns: 1000, createdBefore: '2025-01-01T00:00:00.000Z', batch: 100 }),
+        ).toBe(1);
         expect(await repository.findByUid(old.actionUid)).toBeUndefined();
         expect(await repository.findByUid(recent.actionUid)).toEqual(recent);
         expect(await repository.findLatest('other')).toEqual(latestOld);
@@ -494,18 +496,30 @@ export function actionsRepositoryContract(
         const active = aRun({ status: 'running', creationTime: '2020-01-02T00:00:00.000Z' });
         await repository.insertUnlessActive(older);
         await repository.insertUnlessActive(active);
-        expect(await repository.prune({ maxRuns: 1, createdBefore: '2025-01-01T00:00:00.000Z' })).toBe(1);
+        expect(
+          await repository.prune({ maxRuns: 1, createdBefore: '2025-01-01T00:00:00.000Z', batch: 100 }),
+        ).toBe(1);
         expect(await repository.findByUid(hidden.actionUid)).toEqual({ ...hidden, hidden: true });
         expect(await repository.findByUid(active.actionUid)).toEqual(active);
         expect(await repository.findByUid(older.actionUid)).toBeUndefined();
+      });
+
+      it('deletes at most a batch per call, the rest at the next call', async () => {
+        for (let index = 0; index < 5; index++)
+          await repository.insertUnlessActive(aRun({ status: 'failed' }));
+        const limits = { maxRuns: 1, createdBefore: LONG_AGO, batch: 3 };
+        expect(await repository.prune(limits)).toBe(3);
+        expect(await repository.prune(limits)).toBe(1);
+        expect(await repository.prune(limits)).toBe(0);
+        expect((await repository.history('change_master', { limit: 10 })).runs).toHaveLength(1);
       });
 
       it('deletes each run once when sweeps run at the same time', async () => {
         for (let index = 0; index < 5; index++)
           await repository.insertUnlessActive(aRun({ status: 'failed' }));
         const counts = await Promise.all([
-          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO }),
-          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO }),
+          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO, batch: 100 }),
+          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO, batch: 100 }),
         ]);
         expect(counts.reduce((sum, count) => sum + count, 0)).toBe(4);
         expect((await repository.history('change_master', { limit: 10 })).runs).toHaveLength(1);

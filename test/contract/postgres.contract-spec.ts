@@ -420,7 +420,7 @@ describe('PostgreSQL: users cached on several replicas', () => {
 });
 
 describe('PostgreSQL history retention: one replica sweeps at a time', () => {
-  const limits = { maxRuns: 1, createdBefore: '2000-01-01T00:00:00.000Z' };
+  const limits = { maxRuns: 1, createdBefore: '2000-01-01T00:00:00.000Z', batch: 100 };
 
   it('skips a sweep while another session holds the sweep lock, and releases its own at commit', async () => {
     const repository = await open((p) => new PostgresActionsRepository(p));

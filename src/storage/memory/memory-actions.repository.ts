@@ -97,11 +97,11 @@ export class MemoryActionsRepository extends ActionsRepository {
     return Promise.resolve({ runs, nextSeq: more ? this.seqOf.get(runs.at(-1)!.actionUid) : undefined });
   }
 
-  prune({ maxRuns, createdBefore }: RetentionLimits): Promise<number> {
+  prune({ maxRuns, createdBefore, batch }: RetentionLimits): Promise<number> {
     let deleted = 0;
     for (const name of this.latestUid.keys()) {
       this.newestFirst(name).forEach((run, rank) => {
-        if (rank === 0 || !isTerminal(run.status)) return;
+        if (deleted === batch || rank === 0 || !isTerminal(run.status)) return;
         if (rank < maxRuns && run.creationTime >= createdBefore) return;
         this.byUid.delete(run.actionUid);
         this.seqOf.delete(run.actionUid);

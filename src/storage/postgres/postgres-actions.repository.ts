@@ -153,7 +153,7 @@ export class PostgresActionsRepository extends ActionsRepository {
     return historyPage(rows, query.limit);
   }
 
-  prune({ maxRuns, createdBefore }: RetentionLimits): Promise<number> {
+  prune({ maxRuns, createdBefore, batch }: RetentionLimits): Promise<number> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_xact_lock($1) AS locked',
@@ -161,8 +161,8 @@ export class PostgresActionsRepository extends ActionsRepository {
       );
       if (!rows[0]?.locked) return 0;
       const { rowCount } = await client.query(
-        `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('$1', '$2::timestamptz')})`,
-        [maxRuns, createdBefore],
+        `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('$1', '$2::timestamptz', '$3')})`,
+        [maxRuns, createdBefore, batch],
       );
       return rowCount ?? 0;
     });

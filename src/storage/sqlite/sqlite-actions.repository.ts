@@ -78,7 +78,7 @@ export class SqliteActionsRepository extends ActionsRepository {
        ORDER BY seq DESC LIMIT @limit`,
     );
     this.pruneStatement = db.prepare<[RetentionLimits]>(
-      `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('@maxRuns', '@createdBefore')})`,
+      `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('@maxRuns', '@createdBefore', '@batch')})`,
     );
   }
 
