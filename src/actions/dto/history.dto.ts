@@ -42,7 +42,12 @@ export class HistoryQueryDto {
   @Matches(WITH_OFFSET, withOffset('until'))
   readonly until?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_HISTORY_LIMIT, default: DEFAULT_HISTORY_LIMIT })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_HISTORY_LIMIT,
+    default: DEFAULT_HISTORY_LIMIT,
+  })
   @IsOptional()
   @Matches(/^(?:[1-9]\d?|100)$/, { message: `limit must be a whole number from 1 to ${MAX_HISTORY_LIMIT}` })
   readonly limit?: string;
