@@ -31,3 +31,9 @@ export class ActionNotCancellableError extends DomainError {
     );
   }
 }
+
+export class ActionRunNotFoundError extends DomainError {
+  constructor(actionUid: string) {
+    super('not_found', 'action_not_found', `There is no run with action_uid ${quoted(actionUid)}.`);
+  }
+}

@@ -2,13 +2,17 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ActionEvents } from './action-events.js';
 import { ActionExplorer } from './action-explorer.js';
+import { ActionHistory } from './action-history.js';
+import { ActionHistoryController } from './action-history.controller.js';
 import { ActionRecovery } from './action-recovery.js';
 import { ActionRegistry } from './action-registry.js';
 import { ActionRunner } from './action-runner.js';
 import { ActionsController } from './actions.controller.js';
 import { ActionsService } from './actions.service.js';
+import { HistoryRetentionSweep } from './history-retention.js';
 import { RunStore } from './run-store.js';
 import { RunWaiter } from './run-waiter.js';
+import { TaskViewsController } from './task-views.controller.js';
 
 /**
  * The cluster actions API. Action types come from any module: a provider decorated with `@ClusterAction`
@@ -17,7 +21,7 @@ import { RunWaiter } from './run-waiter.js';
  */
 @Module({
   imports: [DiscoveryModule],
-  controllers: [ActionsController],
+  controllers: [ActionsController, ActionHistoryController, TaskViewsController],
   providers: [
     ActionRegistry,
     ActionExplorer,
@@ -27,6 +31,8 @@ import { RunWaiter } from './run-waiter.js';
     RunStore,
     RunWaiter,
     ActionEvents,
+    ActionHistory,
+    HistoryRetentionSweep,
   ],
   exports: [ActionsService],
 })

@@ -10,6 +10,33 @@ export interface RunFence {
   readonly now: string;
 }
 
+/** Which runs of one name a history page holds: every filter is optional, `limit` is not. */
+export interface HistoryQuery {
+  readonly status?: ActionStatus;
+  readonly startedBy?: string;
+  /** ISO 8601 UTC (as `toISOString` writes it): runs created at or after it. */
+  readonly since?: string;
+  /** ISO 8601 UTC: runs created before it. */
+  readonly until?: string;
+  /** Only runs stored before this sequence number: where the previous page ended. */
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
+/** A page of runs, newest first, and the sequence number to continue from when more match. */
+export interface HistoryPage {
+  readonly runs: ActionRun[];
+  readonly nextSeq?: number;
+}
+
+/** What a retention sweep removes: finished runs beyond `maxRuns` per name or created before `createdBefore`. */
+export interface RetentionLimits {
+  readonly maxRuns: number;
+  readonly createdBefore: string;
+  /** At most this many runs per call, so that a large backlog is deleted in short steps. */
+  readonly batch: number;
+}
+
 /**
  * Where action runs live, keyed by `action_uid`: every run is kept (history), and the latest run of a name is
  * the one inserted last. At most one run per name is active; the store itself enforces it (a unique index in
@@ -67,4 +94,18 @@ export abstract class ActionsRepository {
    * and it is not hidden yet. Returns whether it did.
    */
   abstract hide(actionUid: string, expected: ActionStatus): Promise<boolean>;
+
+  /**
+   * The runs of `name` that match `query`, hidden ones included, newest (highest sequence) first: at most
+   * `query.limit`, with `nextSeq` set when more match beyond them. One indexed read over (name, seq).
+   */
+  abstract history(name: string, query: HistoryQuery): Promise<HistoryPage>;
+
+  /**
+   * Deletes finished runs that `limits` no longer keep (at most `limits.batch`), in one atomic write, and returns
+   * how many: fewer than the batch means none is left. Never the
+   * latest run of a name (the status routes show it) nor an active run. Safe to call from several replicas at
+   * once: a call that finds another one sweeping does nothing.
+   */
+  abstract prune(limits: RetentionLimits): Promise<number>;
 }

@@ -211,6 +211,27 @@ describe('AppConfig: DATABASE_URL and SHUTDOWN_GRACE_MS', () => {
   it.each(['-1', '1.5', 'soon', '600001'])('refuses SHUTDOWN_GRACE_MS=%s', (value) => {
     expect(() => new AppConfig({ SHUTDOWN_GRACE_MS: value })).toThrow(/^Invalid SHUTDOWN_GRACE_MS/);
   });
+
+  it('keeps 1000 runs per action type for 90 days unless HISTORY_MAX_RUNS and HISTORY_MAX_AGE_DAYS say otherwise', () => {
+    expect(new AppConfig({}).history).toEqual({ maxRuns: 1000, maxAgeDays: 90 });
+    expect(new AppConfig({ HISTORY_MAX_RUNS: '1', HISTORY_MAX_AGE_DAYS: '36500' }).history).toEqual({
+      maxRuns: 1,
+      maxAgeDays: 36_500,
+    });
+  });
+
+  it.each([
+    ['HISTORY_MAX_RUNS', '0'],
+    ['HISTORY_MAX_RUNS', '1000001'],
+    ['HISTORY_MAX_RUNS', 'all'],
+    ['HISTORY_MAX_AGE_DAYS', '0'],
+    ['HISTORY_MAX_AGE_DAYS', '1.5'],
+    ['HISTORY_MAX_AGE_DAYS', '36501'],
+  ])('refuses %s=%s with one line naming it', (name, value) => {
+    expect(() => new AppConfig({ [name]: value })).toThrow(
+      new RegExp(`^Invalid ${name}: '${value}' is not a whole number`),
+    );
+  });
 });
 
 describe('AppConfig: HTTP limits and ALLOWED_ORIGINS', () => {

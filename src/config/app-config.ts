@@ -109,6 +109,14 @@ export interface HttpSettings {
  */
 export type TrustProxy = false | number | readonly string[];
 
+/** How much run history the retention sweep keeps; older or surplus finished runs are deleted. */
+export interface HistoryRetention {
+  /** Runs kept per action type (HISTORY_MAX_RUNS), the latest included. */
+  readonly maxRuns: number;
+  /** Finished runs created longer ago than this are deleted (HISTORY_MAX_AGE_DAYS), unless latest of their type. */
+  readonly maxAgeDays: number;
+}
+
 /** A bad environment variable: start-up stops with this message. */
 export class ConfigError extends StartupError {
   constructor(variable: string, problem: string) {
@@ -162,6 +170,7 @@ export class AppConfig {
   readonly logRequests: boolean;
   /** Whether the OpenAPI document (/docs-json) and Swagger UI (/docs) are served (OPENAPI=on|off). */
   readonly openApi: boolean;
+  readonly history: HistoryRetention;
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -198,6 +207,10 @@ export class AppConfig {
     this.logFormat = oneOf(env, 'LOG_FORMAT', ['json', 'pretty'], 'json');
     this.logRequests = oneOf(env, 'LOG_REQUESTS', ['on', 'off'], 'on') === 'on';
     this.openApi = oneOf(env, 'OPENAPI', ['on', 'off'], 'on') === 'on';
+    this.history = {
+      maxRuns: integer(env, 'HISTORY_MAX_RUNS', 1000, 1, 1_000_000),
+      maxAgeDays: integer(env, 'HISTORY_MAX_AGE_DAYS', 90, 1, 36_500),
+    };
   }
 }
 

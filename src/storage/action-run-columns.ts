@@ -1,5 +1,6 @@
 import { ACTION_STATUSES, isTerminal } from '../actions/action-lifecycle.js';
 import type { ActionRun } from '../actions/action-run.js';
+import type { HistoryPage } from '../actions/actions.repository.js';
 
 /** Every field of a run and its column in `action_runs`, in both SQL backends. */
 const COLUMN_OF = {
@@ -73,6 +74,34 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
     }
   }
   return run as unknown as ActionRun;
+}
+
+/**
+ * A history page from the rows of a query asked for `limit + 1` rows, newest first: the extra row only says
+ * that there is a next page, which continues below the last row shown. (PostgreSQL gives a bigint as a string.)
+ */
+export function historyPage(rows: readonly Readonly<Record<string, unknown>>[], limit: number): HistoryPage {
+  const shown = rows.slice(0, limit);
+  return {
+    runs: shown.map(runFromRow),
+    nextSeq: rows.length > limit ? Number(shown.at(-1)!.seq) : undefined,
+  };
+}
+
+/**
+ * The sequence numbers of the runs a retention sweep deletes, in both SQL backends (the placeholders are the
+ * backend's for the maximum count per name, the creation time before which a run is too old and the most rows to
+ * delete): finished runs ranked beyond the count within their name, or created before that time; never a name's
+ * latest (rank 1).
+ */
+export function prunedSeqs(maxRuns: string, createdBefore: string, batch: string): string {
+  return `SELECT seq FROM (
+      SELECT seq, status, creation_time, ROW_NUMBER() OVER (PARTITION BY name ORDER BY seq DESC) AS rank
+      FROM action_runs
+    ) AS ranked
+    WHERE rank > 1 AND status NOT IN (${ACTIVE_STATUS_LIST})
+      AND (rank > ${maxRuns} OR creation_time < ${createdBefore})
+    LIMIT ${batch}`;
 }
 
 /** Every column of `action_runs` but `seq`, in the order of `runValues`. */

@@ -339,5 +339,191 @@ export function actionsRepositoryContract(
         expect(await repository.listLatest()).toEqual([other, next]);
       });
     });
+
+    describe('history', () => {
+      /** Stores finished runs of `name` one after the other (the second of each pair created later). */
+      async function storeRuns(count: number, overrides: (index: number) => Partial<ActionRun> = () => ({})) {
+        const runs: ActionRun[] = [];
+        for (let index = 0; index < count; index++) {
+          const run = aRun({
+            status: 'completed',
+            creationTime: new Date(Date.UTC(2026, 0, 1, 0, index)).toISOString(),
+            ...overrides(index),
+          });
+          await repository.insertUnlessActive(run);
+          runs.push(run);
+        }
+        return runs;
+      }
+
+      it('answers the runs of a name newest first, hidden ones included, and no other name', async () => {
+        const runs = await storeRuns(3);
+        await repository.insertUnlessActive(aRun({ name: 'other', status: 'completed' }));
+        await repository.hide(runs[1].actionUid, 'completed');
+        const page = await repository.history('change_master', { limit: 10 });
+        expect(page.runs).toEqual([runs[2], { ...runs[1], hidden: true }, runs[0]]);
+        expect(page.nextSeq).toBeUndefined();
+        expect(await repository.history('nothing', { limit: 10 })).toEqual({ runs: [], nextSeq: undefined });
+      });
+
+      it('orders by storage, not by creation time', async () => {
+        const runs = await storeRuns(3, (index) => ({
+          creationTime: new Date(Date.UTC(2026, 0, 1, 0, 10 - index)).toISOString(),
+        }));
+        expect((await repository.history('change_master', { limit: 10 })).runs).toEqual(runs.reverse());
+      });
+
+      it('pages with nextSeq until the last page, which has none', async () => {
+        const runs = await storeRuns(5);
+        const seen: ActionRun[] = [];
+        let beforeSeq: number | undefined;
+        const sizes: number[] = [];
+        do {
+          const page = await repository.history('change_master', { limit: 2, beforeSeq });
+          seen.push(...page.runs);
+          sizes.push(page.runs.length);
+          beforeSeq = page.nextSeq;
+        } while (beforeSeq !== undefined);
+        expect(sizes).toEqual([2, 2, 1]);
+        expect(seen).toEqual(runs.reverse());
+      });
+
+      it('has no next page when the page ends exactly at the last run', async () => {
+        await storeRuns(2);
+        const page = await repository.history('change_master', { limit: 2 });
+        expect(page.runs).toHaveLength(2);
+        expect(page.nextSeq).toBeUndefined();
+      });
+
+      it('filters by status, keeping the order and the paging', async () => {
+        const runs = await storeRuns(6, (index) => ({ status: index % 2 ? 'failed' : 'completed' }));
+        const first = await repository.history('change_master', { limit: 2, status: 'failed' });
+        expect(first.runs).toEqual([runs[5], runs[3]]);
+        const second = await repository.history('change_master', {
+          limit: 2,
+          status: 'failed',
+          beforeSeq: first.nextSeq,
+        });
+        expect(second).toEqual({ runs: [runs[1]], nextSeq: undefined });
+      });
+
+      it('filters by who started the run', async () => {
+        const runs = await storeRuns(3, (index) => ({
+          startedBy: index === 1 ? 'a@example.com' : 'b@example.com',
+        }));
+        expect(
+          (await repository.history('change_master', { limit: 10, startedBy: 'a@example.com' })).runs,
+        ).toEqual([runs[1]]);
+      });
+
+      it('filters by creation time: since inclusive, until exclusive', async () => {
+        const runs = await storeRuns(4);
+        const { runs: between } = await repository.history('change_master', {
+          limit: 10,
+          since: runs[1].creationTime,
+          until: runs[3].creationTime,
+        });
+        expect(between).toEqual([runs[2], runs[1]]);
+        expect(
+          (await repository.history('change_master', { limit: 10, since: runs[3].creationTime })).runs,
+        ).toEqual([runs[3]]);
+        expect(
+          (await repository.history('change_master', { limit: 10, until: runs[1].creationTime })).runs,
+        ).toEqual([runs[0]]);
+      });
+
+      it('combines every filter', async () => {
+        const runs = await storeRuns(4, (index) => ({
+          startedBy: index < 2 ? 'a@example.com' : 'b@example.com',
+          status: index === 3 ? 'failed' : 'completed',
+        }));
+        const { runs: found } = await repository.history('change_master', {
+          limit: 10,
+          status: 'completed',
+          startedBy: 'b@example.com',
+          since: runs[0].creationTime,
+          until: '2027-01-01T00:00:00.000Z',
+        });
+        expect(found).toEqual([runs[2]]);
+      });
+    });
+
+    describe('prune', () => {
+      const LONG_AGO = '2000-01-01T00:00:00.000Z';
+
+      it('keeps the newest runs of each name up to the count', async () => {
+        const kept: ActionRun[] = [];
+        for (const name of ['a', 'b']) {
+          const runs: ActionRun[] = [];
+          for (let index = 0; index < 4; index++) {
+            const run = aRun({ name, status: 'completed' });
+            await repository.insertUnlessActive(run);
+            runs.push(run);
+          }
+          kept.push(...runs.slice(2).reverse());
+        }
+        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO, batch: 100 })).toBe(4);
+        const remaining = [
+          ...(await repository.history('a', { limit: 10 })).runs,
+          ...(await repository.history('b', { limit: 10 })).runs,
+        ];
+        expect(remaining).toEqual(kept);
+        expect(await repository.prune({ maxRuns: 2, createdBefore: LONG_AGO, batch: 100 })).toBe(0);
+      });
+
+      it('deletes finished runs created before the time, but never the latest of a name', async () => {
+        const old = aRun({ status: 'failed', creationTime: '2020-01-01T00:00:00.000Z' });
+        const latestOld = aRun({
+          name: 'other',
+          status: 'completed',
+          creationTime: '2020-01-01T00:00:00.000Z',
+        });
+        const recent = aRun({ status: 'completed', creationTime: '2026-01-01T00:00:00.000Z' });
+        for (const run of [old, latestOld, recent]) await repository.insertUnlessActive(run);
+        expect(
+          await repository.prune({ maxRuns: 1000, createdBefore: '2025-01-01T00:00:00.000Z', batch: 100 }),
+        ).toBe(1);
+        expect(await repository.findByUid(old.actionUid)).toBeUndefined();
+        expect(await repository.findByUid(recent.actionUid)).toEqual(recent);
+        expect(await repository.findLatest('other')).toEqual(latestOld);
+      });
+
+      it('keeps a hidden latest run and an active run, whatever their age and rank', async () => {
+        const hidden = aRun({ name: 'h', status: 'completed', creationTime: '2020-01-01T00:00:00.000Z' });
+        await repository.insertUnlessActive(hidden);
+        await repository.hide(hidden.actionUid, 'completed');
+        const older = aRun({ status: 'cancelled', creationTime: '2020-01-01T00:00:00.000Z' });
+        const active = aRun({ status: 'running', creationTime: '2020-01-02T00:00:00.000Z' });
+        await repository.insertUnlessActive(older);
+        await repository.insertUnlessActive(active);
+        expect(
+          await repository.prune({ maxRuns: 1, createdBefore: '2025-01-01T00:00:00.000Z', batch: 100 }),
+        ).toBe(1);
+        expect(await repository.findByUid(hidden.actionUid)).toEqual({ ...hidden, hidden: true });
+        expect(await repository.findByUid(active.actionUid)).toEqual(active);
+        expect(await repository.findByUid(older.actionUid)).toBeUndefined();
+      });
+
+      it('deletes at most a batch per call, the rest at the next call', async () => {
+        for (let index = 0; index < 5; index++)
+          await repository.insertUnlessActive(aRun({ status: 'failed' }));
+        const limits = { maxRuns: 1, createdBefore: LONG_AGO, batch: 3 };
+        expect(await repository.prune(limits)).toBe(3);
+        expect(await repository.prune(limits)).toBe(1);
+        expect(await repository.prune(limits)).toBe(0);
+        expect((await repository.history('change_master', { limit: 10 })).runs).toHaveLength(1);
+      });
+
+      it('deletes each run once when sweeps run at the same time', async () => {
+        for (let index = 0; index < 5; index++)
+          await repository.insertUnlessActive(aRun({ status: 'failed' }));
+        const counts = await Promise.all([
+          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO, batch: 100 }),
+          repository.prune({ maxRuns: 1, createdBefore: LONG_AGO, batch: 100 }),
+        ]);
+        expect(counts.reduce((sum, count) => sum + count, 0)).toBe(4);
+        expect((await repository.history('change_master', { limit: 10 })).runs).toHaveLength(1);
+      });
+    });
   });
 }

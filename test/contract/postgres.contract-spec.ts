@@ -11,7 +11,10 @@ import type { NewUser, User, UserPatch } from '../../src/auth/user.js';
 import type { UsersRepository } from '../../src/auth/users.repository.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { SchemaTooNewError } from '../../src/storage/migration-runner.js';
-import { PostgresActionsRepository } from '../../src/storage/postgres/postgres-actions.repository.js';
+import {
+  PostgresActionsRepository,
+  PRUNE_LOCK,
+} from '../../src/storage/postgres/postgres-actions.repository.js';
 import {
   migratePostgres,
   openPostgresDatabase,
@@ -413,5 +416,30 @@ describe('PostgreSQL: users cached on several replicas', () => {
       () => there.findByEmail(EMAIL),
       (seen) => seen?.status === 'active',
     );
+  });
+});
+
+describe('PostgreSQL history retention: one replica sweeps at a time', () => {
+  const limits = { maxRuns: 1, createdBefore: '2000-01-01T00:00:00.000Z', batch: 100 };
+
+  it('skips a sweep while another session holds the sweep lock, and releases its own at commit', async () => {
+    const repository = await open((p) => new PostgresActionsRepository(p));
+    for (let index = 0; index < 3; index++)
+      await repository.insertUnlessActive(aRun({ status: 'completed' }));
+    const other = await pool.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock($1)', [PRUNE_LOCK]);
+      expect(await repository.prune(limits)).toBe(0);
+      await other.query('SELECT pg_advisory_unlock($1)', [PRUNE_LOCK]);
+      expect(await repository.prune(limits)).toBe(2);
+      // The sweep held the lock for its transaction only: another session takes it at once.
+      const { rows } = await other.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+        PRUNE_LOCK,
+      ]);
+      expect(rows[0].locked).toBe(true);
+      await other.query('SELECT pg_advisory_unlock($1)', [PRUNE_LOCK]);
+    } finally {
+      other.release();
+    }
   });
 });

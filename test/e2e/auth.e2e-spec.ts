@@ -49,6 +49,11 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, string>> = {
   'GET /v1/cluster/actions/events': 'view_status_of_cluster_action',
   'POST /v1/cluster/actions/:action': 'start_cluster_action',
   'DELETE /v1/cluster/actions/:action': 'cancel_cluster_action',
+  'GET /v1/cluster/actions/:action/history': 'view_status_of_cluster_action',
+  'GET /v1/actions': 'view_status_of_cluster_action',
+  'GET /v1/actions/:action_uid': 'view_status_of_cluster_action',
+  'GET /v2/actions': 'view_status_of_cluster_action',
+  'GET /v2/actions/:action_uid': 'view_status_of_cluster_action',
   'GET /v1/nodes': 'view_all_nodes_info',
   'GET /v1/nodes/status': 'view_all_nodes_info',
   'GET /v1/nodes/:uid': 'view_node_info',
@@ -149,6 +154,29 @@ describe('authentication and the role matrix', () => {
       url: `/v1/cluster/actions/${TEST_TIMEOUT_ACTION}`,
       answer: { name: TEST_TIMEOUT_ACTION, status: 'failed', error_code: 'timeout' },
     }),
+    'GET /v1/cluster/actions/:action/history': () => ({
+      url: `/v1/cluster/actions/${TEST_ACTION}/history`,
+      answer: { actions: [expect.objectContaining({ name: TEST_ACTION })], next_cursor: null },
+    }),
+    ...Object.fromEntries(
+      ['v1', 'v2'].flatMap((version) => [
+        [
+          `GET /${version}/actions`,
+          () => ({
+            url: `/${version}/actions`,
+            answer: { actions: expect.arrayContaining([expect.objectContaining({ name: TEST_ACTION })]) },
+          }),
+        ],
+        [
+          `GET /${version}/actions/:action_uid`,
+          async () => {
+            const { body } = await t.http.get(`/v1/cluster/actions/${TEST_ACTION}`).auth(...t.admin);
+            const uid = (body as { action_uid: string }).action_uid;
+            return { url: `/${version}/actions/${uid}`, answer: { action_uid: uid, status: 'running' } };
+          },
+        ],
+      ]),
+    ),
     'GET /v1/nodes': () => ({
       url: '/v1/nodes',
       answer: expect.arrayContaining([expect.objectContaining({ uid: 1 })]),

@@ -27,7 +27,8 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoute[] {
     .getControllers()
     .flatMap(({ metatype, instance }) => {
       if (!metatype || !instance) return [];
-      const prefix = Reflect.getMetadata(PATH_METADATA, metatype) as string;
+      // A controller may serve several prefixes (e.g. v1 and v2 of the same views): one route each.
+      const prefixes = [Reflect.getMetadata(PATH_METADATA, metatype) as string | string[]].flat();
       const prototype = Object.getPrototypeOf(instance) as Record<string, object>;
       return scanner.getAllMethodNames(prototype).flatMap((name) => {
         const handler = prototype[name];
@@ -36,13 +37,11 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoute[] {
         const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod];
         const read = <T>(key: symbol): T | undefined =>
           (Reflect.getMetadata(key, handler) ?? Reflect.getMetadata(key, metatype)) as T | undefined;
-        return [
-          {
-            route: `${method} ${joinPath(prefix, path)}`,
-            permission: read<Permission>(REQUIRED_PERMISSION),
-            isPublic: read<boolean>(IS_PUBLIC) === true,
-          },
-        ];
+        return prefixes.map((prefix) => ({
+          route: `${method} ${joinPath(prefix, path)}`,
+          permission: read<Permission>(REQUIRED_PERMISSION),
+          isPublic: read<boolean>(IS_PUBLIC) === true,
+        }));
       });
     });
 }

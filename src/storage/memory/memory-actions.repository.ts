@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ActionsRepository,
+  type HistoryPage,
+  type HistoryQuery,
+  type RetentionLimits,
+  type RunFence,
+} from '../../actions/actions.repository.js';
 
 const byName = (a: ActionRun, b: ActionRun): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -12,6 +18,9 @@ export class MemoryActionsRepository extends ActionsRepository {
   /** Every run, in insertion order (a Map keeps it): the last one of a name is its latest. */
   private readonly byUid = new Map<string, ActionRun>();
   private readonly latestUid = new Map<string, string>();
+  /** Each run's sequence number, as the SQL backends number rows: history pages continue from one. */
+  private readonly seqOf = new Map<string, number>();
+  private lastSeq = 0;
 
   listLatest(): Promise<ActionRun[]> {
     const latest = [...this.latestUid.values()].map((uid) => this.byUid.get(uid)!);
@@ -33,6 +42,7 @@ export class MemoryActionsRepository extends ActionsRepository {
     if (current && !isTerminal(current.status)) return Promise.resolve(undefined);
     this.byUid.set(run.actionUid, run);
     this.latestUid.set(run.name, run.actionUid);
+    this.seqOf.set(run.actionUid, ++this.lastSeq);
     return Promise.resolve(run);
   }
 
@@ -71,6 +81,39 @@ export class MemoryActionsRepository extends ActionsRepository {
     if (!current || current.status !== expected || current.hidden) return Promise.resolve(false);
     this.write(current, { hidden: true });
     return Promise.resolve(true);
+  }
+
+  history(name: string, query: HistoryQuery): Promise<HistoryPage> {
+    const matching = this.newestFirst(name).filter(
+      (run) =>
+        (query.beforeSeq === undefined || this.seqOf.get(run.actionUid)! < query.beforeSeq) &&
+        (query.status === undefined || run.status === query.status) &&
+        (query.startedBy === undefined || run.startedBy === query.startedBy) &&
+        (query.since === undefined || run.creationTime >= query.since) &&
+        (query.until === undefined || run.creationTime < query.until),
+    );
+    const runs = matching.slice(0, query.limit);
+    const more = matching.length > query.limit;
+    return Promise.resolve({ runs, nextSeq: more ? this.seqOf.get(runs.at(-1)!.actionUid) : undefined });
+  }
+
+  prune({ maxRuns, createdBefore, batch }: RetentionLimits): Promise<number> {
+    let deleted = 0;
+    for (const name of this.latestUid.keys()) {
+      this.newestFirst(name).forEach((run, rank) => {
+        if (deleted === batch || rank === 0 || !isTerminal(run.status)) return;
+        if (rank < maxRuns && run.creationTime >= createdBefore) return;
+        this.byUid.delete(run.actionUid);
+        this.seqOf.delete(run.actionUid);
+        deleted++;
+      });
+    }
+    return Promise.resolve(deleted);
+  }
+
+  /** The runs of `name`, latest first. */
+  private newestFirst(name: string): ActionRun[] {
+    return [...this.byUid.values()].filter((run) => run.name === name).reverse();
   }
 
   private latest(name: string): ActionRun | undefined {

@@ -1,9 +1,17 @@
 import type pg from 'pg';
 import type { ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ActionsRepository,
+  type HistoryPage,
+  type HistoryQuery,
+  type RetentionLimits,
+  type RunFence,
+} from '../../actions/actions.repository.js';
 import {
   ACTIVE_STATUS_LIST,
+  historyPage,
+  prunedSeqs,
   RUN_COLUMNS,
   runFromRow,
   runValues,
@@ -11,6 +19,13 @@ import {
   toColumns,
 } from '../action-run-columns.js';
 import { preparedQuery } from './prepared-query.js';
+import { inTransaction } from './postgres-transaction.js';
+
+/**
+ * The advisory lock a retention sweep holds for its transaction ("caHR" in ASCII), so that one replica sweeps at
+ * a time: the others find it taken and skip their turn rather than queue behind the same deletes.
+ */
+export const PRUNE_LOCK = 0x63_61_48_52;
 
 type Row = Record<string, unknown>;
 const asBoolean = (value: boolean): boolean => value;
@@ -116,6 +131,41 @@ export class PostgresActionsRepository extends ActionsRepository {
       [actionUid, expected],
     );
     return rows.length === 1;
+  }
+
+  async history(name: string, query: HistoryQuery): Promise<HistoryPage> {
+    // Walks the (name, seq) index backwards from the cursor; an absent filter is NULL and matches every row.
+    const rows = await this.query(
+      `SELECT * FROM action_runs WHERE name = $1 AND seq < $2
+         AND ($3::text IS NULL OR status = $3) AND ($4::text IS NULL OR started_by = $4)
+         AND ($5::timestamptz IS NULL OR creation_time >= $5) AND ($6::timestamptz IS NULL OR creation_time < $6)
+       ORDER BY seq DESC LIMIT $7`,
+      [
+        name,
+        query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+        query.status ?? null,
+        query.startedBy ?? null,
+        query.since ?? null,
+        query.until ?? null,
+        query.limit + 1,
+      ],
+    );
+    return historyPage(rows, query.limit);
+  }
+
+  prune({ maxRuns, createdBefore, batch }: RetentionLimits): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1) AS locked',
+        [PRUNE_LOCK],
+      );
+      if (!rows[0]?.locked) return 0;
+      const { rowCount } = await client.query(
+        `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('$1', '$2::timestamptz', '$3')})`,
+        [maxRuns, createdBefore, batch],
+      );
+      return rowCount ?? 0;
+    });
   }
 
   private query(text: string, values: unknown[] = []): Promise<Row[]> {

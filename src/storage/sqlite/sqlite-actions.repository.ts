@@ -1,9 +1,17 @@
 import type Database from 'better-sqlite3';
 import type { ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { ActionsRepository, type RunFence } from '../../actions/actions.repository.js';
+import {
+  ActionsRepository,
+  type HistoryPage,
+  type HistoryQuery,
+  type RetentionLimits,
+  type RunFence,
+} from '../../actions/actions.repository.js';
 import {
   ACTIVE_STATUS_LIST,
+  historyPage,
+  prunedSeqs,
   RUN_COLUMNS,
   runFromRow,
   runValues,
@@ -12,6 +20,16 @@ import {
 } from '../action-run-columns.js';
 
 type Row = Record<string, unknown>;
+
+interface HistoryParameters {
+  name: string;
+  beforeSeq: number;
+  status: string | null;
+  startedBy: string | null;
+  since: string | null;
+  until: string | null;
+  limit: number;
+}
 
 /** SQLite has no boolean: `hidden` and `cancellable` are 0 or 1. */
 const asInteger = (value: boolean): number => (value ? 1 : 0);
@@ -28,6 +46,8 @@ export class SqliteActionsRepository extends ActionsRepository {
   private readonly selectByUid;
   private readonly hideStatement;
   private readonly insertStatement;
+  private readonly historyStatement;
+  private readonly pruneStatement;
   /** UPDATE statements by the columns they set and whether they are fenced: prepared once each. */
   private readonly updates = new Map<string, Database.Statement<unknown[], Row>>();
 
@@ -49,6 +69,16 @@ export class SqliteActionsRepository extends ActionsRepository {
     );
     this.hideStatement = db.prepare<[string, ActionStatus]>(
       'UPDATE action_runs SET hidden = 1 WHERE action_uid = ? AND status = ? AND hidden = 0',
+    );
+    // Walks the (name, seq) index backwards from the cursor; an absent filter is NULL and matches every row.
+    this.historyStatement = db.prepare<[HistoryParameters], Row>(
+      `SELECT * FROM action_runs WHERE name = @name AND seq < @beforeSeq
+         AND (@status IS NULL OR status = @status) AND (@startedBy IS NULL OR started_by = @startedBy)
+         AND (@since IS NULL OR creation_time >= @since) AND (@until IS NULL OR creation_time < @until)
+       ORDER BY seq DESC LIMIT @limit`,
+    );
+    this.pruneStatement = db.prepare<[RetentionLimits]>(
+      `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('@maxRuns', '@createdBefore', '@batch')})`,
     );
   }
 
@@ -108,6 +138,24 @@ export class SqliteActionsRepository extends ActionsRepository {
 
   hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
     return Promise.resolve(this.hideStatement.run(actionUid, expected).changes === 1);
+  }
+
+  history(name: string, query: HistoryQuery): Promise<HistoryPage> {
+    const rows = this.historyStatement.all({
+      name,
+      beforeSeq: query.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      status: query.status ?? null,
+      startedBy: query.startedBy ?? null,
+      since: query.since ?? null,
+      until: query.until ?? null,
+      // One more than the page: whether it exists says whether there is a next page.
+      limit: query.limit + 1,
+    });
+    return Promise.resolve(historyPage(rows, query.limit));
+  }
+
+  prune(limits: RetentionLimits): Promise<number> {
+    return Promise.resolve(this.pruneStatement.run(limits).changes);
   }
 
   private updateStatement(
