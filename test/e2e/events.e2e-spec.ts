@@ -1,7 +1,7 @@
 import { ActionEvents } from '../../src/actions/action-events.js';
 import { MAX_QUEUED_EVENTS } from '../../src/actions/event-stream.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createReplicaApps, type ReplicaApps } from '../support/replica-apps.js';
 import { seqOf, SseClient, type SseEvent } from '../support/sse.js';
 import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
 
@@ -203,22 +203,16 @@ describe('server-sent events of action changes', () => {
 });
 
 describe('server-sent events across two replicas on one PostgreSQL database', () => {
-  let database: TestDatabase;
+  let replicas: ReplicaApps;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url };
-    a = await createTestApp({ imports: [TestActionModule], env });
-    b = await createTestApp({ imports: [TestActionModule], env });
+    replicas = await createReplicaApps();
+    ({ a, b } = replicas);
   });
 
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await database?.drop();
-  });
+  afterAll(() => replicas?.close());
 
   it("a stream on B sees A's run through to completed", async () => {
     const onB = await SseClient.open(b.app, EVENTS, b.admin);

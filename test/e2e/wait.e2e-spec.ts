@@ -2,7 +2,7 @@ import type { ActionRun } from '../../src/actions/action-run.js';
 import { RunEvents } from '../../src/actions/run-events.js';
 import { MemoryActionsRepository } from '../../src/storage/memory/memory-actions.repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createReplicaApps, type ReplicaApps } from '../support/replica-apps.js';
 import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../support/test-action.js';
 
 const path = `/v1/cluster/actions/${TEST_ACTION}`;
@@ -199,22 +199,16 @@ describe('GET /v1/cluster/actions/{action}?wait=', () => {
 });
 
 describe('?wait across two replicas on one PostgreSQL database', () => {
-  let database: TestDatabase;
+  let replicas: ReplicaApps;
   let a: TestApp;
   let b: TestApp;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url };
-    a = await createTestApp({ imports: [TestActionModule], env });
-    b = await createTestApp({ imports: [TestActionModule], env });
+    replicas = await createReplicaApps();
+    ({ a, b } = replicas);
   });
 
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await database?.drop();
-  });
+  afterAll(() => replicas?.close());
 
   it('a wait on B ends when the run started on A completes', async () => {
     await a.http
