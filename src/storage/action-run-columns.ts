@@ -1,6 +1,6 @@
-import { ACTION_STATUSES, isTerminal } from '../actions/action-lifecycle.js';
-import type { ActionRun } from '../actions/action-run.js';
-import type { HistoryPage } from '../actions/actions.repository.js';
+import { ACTION_STATUSES, isTerminal, type ActionStatus } from '../actions/action-lifecycle.js';
+import type { ActionRun, ActionRunPatch } from '../actions/action-run.js';
+import type { HistoryPage, RunFence } from '../actions/actions.repository.js';
 
 /** Every field of a run and its column in `action_runs`, in both SQL backends. */
 const COLUMN_OF = {
@@ -122,4 +122,27 @@ export function setList(
   // An empty patch changes nothing, but the statement still checks its conditions and returns the run.
   if (columns.length === 0) return 'status = status';
   return columns.map(([column], index) => `${column} = ${placeholder(index)}`).join(', ');
+}
+
+type UpdateCondition = [column: string, operator: '=' | '>', value: unknown];
+
+/**
+ * The conditions of `ActionsRepository.update`, as `[column, operator, value]` for each backend to write with its
+ * own placeholders: the expected status; with a fence, the owner and an unexpired lease; for a patch that records
+ * a cancel, a run still cancellable (`boolean` is what the backend stores for true).
+ */
+export function updateConditions(
+  actionUid: string,
+  expected: ActionStatus,
+  patch: ActionRunPatch,
+  fence: RunFence | undefined,
+  boolean: (value: boolean) => unknown,
+): UpdateCondition[] {
+  const conditions: UpdateCondition[] = [
+    ['action_uid', '=', actionUid],
+    ['status', '=', expected],
+  ];
+  if (fence) conditions.push(['owner_id', '=', fence.ownerId], ['lease_expires_at', '>', fence.now]);
+  if (patch.cancelledBy !== undefined) conditions.push(['cancellable', '=', boolean(true)]);
+  return conditions;
 }

@@ -17,6 +17,7 @@ import {
   runValues,
   setList,
   toColumns,
+  updateConditions,
 } from '../action-run-columns.js';
 import { preparedQuery } from './prepared-query.js';
 import { inTransaction } from './postgres-transaction.js';
@@ -89,21 +90,13 @@ export class PostgresActionsRepository extends ActionsRepository {
     fence?: RunFence,
   ): Promise<ActionRun | undefined> {
     const columns = toColumns(patch, asBoolean);
-    const next = columns.length;
-    const condition =
-      (fence
-        ? `action_uid = $${next + 1} AND status = $${next + 2} AND owner_id = $${next + 3}
-         AND lease_expires_at > $${next + 4}`
-        : `action_uid = $${next + 1} AND status = $${next + 2}`) +
-      (patch.cancelledBy === undefined ? '' : ' AND cancellable');
+    const conditions = updateConditions(actionUid, expected, patch, fence, asBoolean);
+    const where = conditions
+      .map(([column, operator], index) => `${column} ${operator} $${columns.length + index + 1}`)
+      .join(' AND ');
     const [row] = await this.query(
-      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${condition} RETURNING *`,
-      [
-        ...columns.map(([, value]) => value),
-        actionUid,
-        expected,
-        ...(fence ? [fence.ownerId, fence.now] : []),
-      ],
+      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${where} RETURNING *`,
+      [...columns.map(([, value]) => value), ...conditions.map(([, , value]) => value)],
     );
     return row && runFromRow(row);
   }

@@ -17,6 +17,7 @@ import {
   runValues,
   setList,
   toColumns,
+  updateConditions,
 } from '../action-run-columns.js';
 
 type Row = Record<string, unknown>;
@@ -109,16 +110,11 @@ export class SqliteActionsRepository extends ActionsRepository {
     fence?: RunFence,
   ): Promise<ActionRun | undefined> {
     const columns = toColumns(patch, asInteger);
-    const condition =
-      (fence
-        ? 'action_uid = ? AND status = ? AND owner_id = ? AND lease_expires_at > ?'
-        : 'action_uid = ? AND status = ?') + (patch.cancelledBy === undefined ? '' : ' AND cancellable = 1');
-    const row = this.updateStatement(columns, condition).get(
-      ...columns.map(([, value]) => value),
-      actionUid,
-      expected,
-      ...(fence ? [fence.ownerId, fence.now] : []),
-    );
+    const conditions = updateConditions(actionUid, expected, patch, fence, asInteger);
+    const row = this.updateStatement(
+      columns,
+      conditions.map(([column, operator]) => `${column} ${operator} ?`).join(' AND '),
+    ).get(...columns.map(([, value]) => value), ...conditions.map(([, , value]) => value));
     return Promise.resolve(row && runFromRow(row));
   }
 
