@@ -4,6 +4,7 @@ import { StoreUnavailableError } from '../errors/domain-error.js';
 import { ACTION_STATUSES, assertTransition, isTerminal } from './action-lifecycle.js';
 import type { ActionRunPatch } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
+import { Coordination, type CoordinatorTurn } from './coordination.js';
 import { RunStore } from './run-store.js';
 
 const EXECUTOR_LOST_AT_START =
@@ -34,13 +35,14 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
     private readonly repository: ActionsRepository,
     private readonly store: RunStore,
     private readonly config: AppConfig,
+    private readonly coordination: Coordination,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (!this.repository.shared) await this.recover(undefined, EXECUTOR_LOST_AT_START);
+    if (!this.repository.shared) await this.recover(undefined, EXECUTOR_LOST_AT_START, {});
     this.sweeper = setInterval(
       () =>
-        void this.recover(new Date().toISOString(), EXECUTOR_LOST_LEASE).catch((error: unknown) =>
+        void this.sweep().catch((error: unknown) =>
           // An outage is expected and said once a sweep; anything else is a fault worth its stack.
           error instanceof StoreUnavailableError
             ? this.logger.warn('Could not sweep abandoned runs: the store does not answer.')
@@ -55,16 +57,28 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.sweeper);
   }
 
-  private async recover(leaseExpiredBy: string | undefined, message: string): Promise<void> {
+  /** Only the coordinator sweeps (the primary, with CLUSTER_NODES=replicas), fenced by its leader lease. */
+  private async sweep(): Promise<void> {
+    const turn = this.coordination.turn();
+    if (turn) await this.recover(new Date().toISOString(), EXECUTOR_LOST_LEASE, turn);
+  }
+
+  private async recover(
+    leaseExpiredBy: string | undefined,
+    message: string,
+    { leader }: CoordinatorTurn,
+  ): Promise<void> {
     const endTime = new Date().toISOString();
     for (const status of ACTION_STATUSES.filter((s) => !isTerminal(s))) {
+      // A queued run never started: when the primary executes runs it claims an abandoned one again instead.
+      if (status === 'queued' && this.coordination.primaryExecutes) continue;
       const to = status === 'cancelling' ? 'cancelled' : 'aborted';
       assertTransition(status, to);
       const patch: ActionRunPatch =
         to === 'aborted'
           ? { status: to, errorCode: 'executor_lost', errorMessage: message, endTime }
           : { status: to, endTime };
-      for (const run of await this.store.updateAbandoned(status, patch, leaseExpiredBy)) {
+      for (const run of await this.store.updateAbandoned(status, patch, leaseExpiredBy, leader)) {
         this.logger.warn(
           `Run ${run.actionUid} of ${run.name} was ${status} with nobody executing it: now ${run.status}.`,
         );

@@ -28,6 +28,11 @@ export interface ActionRun {
    */
   readonly leaseExpiresAt?: string;
   /**
+   * The uid of the cluster node that executes (executed) the run: set when the primary claims it in
+   * CLUSTER_NODES=replicas, absent in the other modes (the replica that accepted the POST executes it).
+   */
+  readonly executorNode?: number;
+  /**
    * `false` once the handler declared its point of no return (`context.pointOfNoReturn()`): from then on a
    * cancel is refused and the run ends `completed` or `failed`, never `cancelled`. Absent until then, and kept
    * after the run ends, so a finished run shows whether it got past that point.

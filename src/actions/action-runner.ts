@@ -5,13 +5,13 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { parseBody } from '../common/parse-body.js';
 import { AppConfig } from '../config/app-config.js';
 import { isTerminal } from './action-lifecycle.js';
-import type { RegisteredAction } from './action-registry.js';
+import { ActionRegistry, type RegisteredAction } from './action-registry.js';
 import type { ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
+import { Coordination, type Leadership } from './coordination.js';
 import { RunEvents } from './run-events.js';
 import { leaseUntil, RunSession } from './run-session.js';
 import { RunStore } from './run-store.js';
@@ -19,6 +19,8 @@ import { RunStore } from './run-store.js';
 /**
  * Executes runs in the background, owns them through a lease, and routes cancels to the run's live session:
  * a DELETE served here directly, one served by another process (a replica) through RunEvents.
+ * With CLUSTER_NODES=replicas only the primary executes: it claims the `queued` runs any replica stored, as soon
+ * as their change is announced and again at each of its heartbeats.
  */
 @Injectable()
 export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -30,31 +32,51 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
   private executing = 0;
   private stopping = false;
   private stopStartedAt = performance.now();
-  /** This process as the owner of its runs: host and pid for people, a random part as pids are reused. */
-  private readonly ownerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly ownerId: string;
   private unsubscribe?: () => void;
+  /** The claim in progress, and whether another one was asked for meanwhile (one follows it then). */
+  private claiming?: Promise<void>;
+  private claimAgain = false;
 
   constructor(
     private readonly repository: ActionsRepository,
     private readonly store: RunStore,
     private readonly events: RunEvents,
     private readonly config: AppConfig,
-  ) {}
-
-  onModuleInit(): void {
-    this.unsubscribe = this.events.subscribe((run) => this.sessions.get(run.actionUid)?.noticeStored(run));
+    private readonly coordination: Coordination,
+    private readonly registry: ActionRegistry,
+  ) {
+    this.ownerId = coordination.ownerId;
   }
 
-  /** The owner and first lease of a run that this process is about to store and launch. */
+  onModuleInit(): void {
+    const primaryExecutes = this.coordination.primaryExecutes;
+    this.unsubscribe = this.events.subscribe((run) => {
+      this.sessions.get(run.actionUid)?.noticeStored(run);
+      if (primaryExecutes && run.status === 'queued' && run.ownerId === undefined) this.requestClaim();
+    });
+    if (primaryExecutes) this.coordination.whileCoordinating((leadership) => this.coordinate(leadership));
+  }
+
+  /**
+   * The owner and first lease of a run that this process is about to store and launch. When the primary
+   * executes runs the run is stored without an owner; the lease bounds how long it may wait for a primary.
+   */
   claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
-    return { ownerId: this.ownerId, leaseExpiresAt: leaseUntil(this.config.actionLeaseMs) };
+    const leaseExpiresAt = leaseUntil(this.config.actionLeaseMs);
+    return this.coordination.primaryExecutes ? { leaseExpiresAt } : { ownerId: this.ownerId, leaseExpiresAt };
   }
 
   /**
    * Takes a freshly stored `queued` run and returns at once. The run executes in the background as soon as
    * fewer than MAX_CONCURRENT_RUNS runs execute; until then it stays `queued` (and a cancel ends it at once).
+   * When the primary executes runs, this leaves the run to the primary's claim (this process's, if it is one).
    */
   launch(run: ActionRun, action: RegisteredAction, params: object): void {
+    if (run.ownerId === this.ownerId) this.execute(run, action, params);
+  }
+
+  private execute(run: ActionRun, action: RegisteredAction, params: object): void {
     const session = new RunSession(
       run,
       action,
@@ -92,6 +114,69 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
           if (!session.givenUp) this.logger.error(`Run ${session.run.actionUid} crashed`, error);
         })
         .finally(release);
+    }
+  }
+
+  /** One beat of the primary: completes the change_master that handed it the role, then claims leftovers. */
+  private async coordinate({ leader, handedOver }: Leadership): Promise<void> {
+    if (handedOver) {
+      const fence = () => ({ ownerId: this.ownerId, now: new Date().toISOString(), leader });
+      const { actionUid, step } = handedOver;
+      const confirmed = await this.store.update(actionUid, 'running', { progress: 90, step }, fence());
+      const endTime = new Date().toISOString();
+      if (confirmed) {
+        await this.store.update(
+          actionUid,
+          'running',
+          { status: 'completed', progress: 100, endTime },
+          fence(),
+        );
+      }
+    }
+    this.requestClaim();
+    await this.claiming;
+  }
+
+  /** Claims as soon as the claim in progress (if any) is done; requests meanwhile make one more claim. */
+  private requestClaim(): void {
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claiming = this.claimWhileAsked().finally(() => (this.claiming = undefined));
+  }
+
+  private async claimWhileAsked(): Promise<void> {
+    do {
+      this.claimAgain = false;
+      await this.claimQueued().catch((error: unknown) =>
+        this.logger.warn(`Could not claim queued runs: ${String(error)}`),
+      );
+    } while (this.claimAgain);
+  }
+
+  /** The primary takes every queued run nobody holds, fenced by its leader lease, and executes it here. */
+  private async claimQueued(): Promise<void> {
+    const leader = this.coordination.turn()?.leader;
+    if (!leader || this.stopping) return;
+    const claimed = await this.store.claimQueued(
+      {
+        ownerId: this.ownerId,
+        executorNode: leader.nodeUid,
+        leaseExpiresAt: leaseUntil(this.config.actionLeaseMs),
+        now: new Date().toISOString(),
+        names: this.registry.names(),
+      },
+      leader,
+    );
+    for (const run of claimed) {
+      const action = this.registry.require(run.name);
+      // The parameters as the POST path gave them to the handler, validated into its params class again; as
+      // stored if this release cannot (the replica that accepted them validated them).
+      const params = await parseBody(action.params, run.params, `parameters of '${run.name}'`).catch(
+        () => run.params,
+      );
+      this.execute(run, action, params);
     }
   }
 

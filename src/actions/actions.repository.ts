@@ -1,5 +1,6 @@
 import type { ActionStatus } from './action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
+import type { LeaderFence } from './coordination.js';
 
 /**
  * A write made by a run's executor: it lands only while `ownerId` still owns the run and its lease has not run
@@ -8,6 +9,19 @@ import type { ActionRun, ActionRunPatch } from './action-run.js';
 export interface RunFence {
   readonly ownerId: string;
   readonly now: string;
+  /** A coordinator write (the new primary completing a change_master): also fenced by the leader lease. */
+  readonly leader?: LeaderFence;
+}
+
+/** The primary taking the `queued` runs nobody holds (CLUSTER_NODES=replicas). */
+export interface RunClaim {
+  readonly ownerId: string;
+  readonly executorNode: number;
+  readonly leaseExpiresAt: string;
+  /** A run whose lease ran out by then is held by nobody (its claimant died before starting it). */
+  readonly now: string;
+  /** Only runs of these action types: the ones this process can execute (replicas of two releases). */
+  readonly names: readonly string[];
 }
 
 /** Which runs of one name a history page holds: every filter is optional, `limit` is not. */
@@ -82,12 +96,20 @@ export abstract class ActionsRepository {
    * write, and returns the updated runs. With `leaseExpiredBy`, a run counts as abandoned when it has no
    * lease or its lease ran out by then (a shared store: the owner stopped renewing it). Without it, every
    * such run does: for a caller that knows no other process can be executing runs from this store.
+   * With `leader`, the write lands only while that leader lease holds (a store used by one process has none).
    */
   abstract updateAbandoned(
     expected: ActionStatus,
     patch: ActionRunPatch,
     leaseExpiredBy?: string,
+    leader?: LeaderFence,
   ): Promise<ActionRun[]>;
+
+  /**
+   * Makes `claim.ownerId` the owner of every `queued` run that nobody holds, in one atomic write fenced by
+   * `leader` (see `updateAbandoned`), and returns the claimed runs, oldest first.
+   */
+  abstract claimQueued(claim: RunClaim, leader?: LeaderFence): Promise<ActionRun[]>;
 
   /**
    * Hides the run `actionUid` from the latest-run reads (the row is kept) only while its status is `expected`
@@ -105,7 +127,7 @@ export abstract class ActionsRepository {
    * Deletes finished runs that `limits` no longer keep (at most `limits.batch`), in one atomic write, and returns
    * how many: fewer than the batch means none is left. Never the
    * latest run of a name (the status routes show it) nor an active run. Safe to call from several replicas at
-   * once: a call that finds another one sweeping does nothing.
+   * once: a call that finds another one sweeping does nothing. With `leader`, fenced as `updateAbandoned`.
    */
-  abstract prune(limits: RetentionLimits): Promise<number>;
+  abstract prune(limits: RetentionLimits, leader?: LeaderFence): Promise<number>;
 }

@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { MemoryActionsRepository } from '../storage/memory/memory-actions.repository.js';
+import { EveryProcessCoordinates } from './coordination.js';
 import { HistoryRetentionSweep } from './history-retention.js';
 
 describe('HistoryRetentionSweep', () => {
@@ -18,7 +19,11 @@ describe('HistoryRetentionSweep', () => {
         creationTime: new Date().toISOString(),
       });
     }
-    const sweep = new HistoryRetentionSweep(repository, new AppConfig({ HISTORY_MAX_RUNS: '3' }));
+    const sweep = new HistoryRetentionSweep(
+      repository,
+      new AppConfig({ HISTORY_MAX_RUNS: '3' }),
+      new EveryProcessCoordinates(),
+    );
     expect(await sweep.sweep()).toBe(2500);
     expect(prune.mock.calls.length).toBeGreaterThan(1);
     expect((await repository.history('change_master', { limit: 100 })).runs).toHaveLength(3);

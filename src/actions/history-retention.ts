@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@ne
 import { AppConfig } from '../config/app-config.js';
 import { StoreUnavailableError } from '../errors/domain-error.js';
 import { ActionsRepository } from './actions.repository.js';
+import { Coordination } from './coordination.js';
 
 /** How often history is trimmed: runs pile up at the pace of operators, so a few minutes late costs nothing. */
 export const RETENTION_SWEEP_MS = 5 * 60 * 1000;
@@ -29,6 +30,7 @@ export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: ActionsRepository,
     private readonly config: AppConfig,
+    private readonly coordination: Coordination,
   ) {}
 
   onModuleInit(): void {
@@ -43,8 +45,13 @@ export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** Deletes what the limits no longer keep as of `now`, and returns how many runs. */
+  /**
+   * Deletes what the limits no longer keep as of `now`, and returns how many runs. Only the coordinator sweeps
+   * (the primary, with CLUSTER_NODES=replicas), fenced by its leader lease.
+   */
   async sweep(now = new Date()): Promise<number> {
+    const turn = this.coordination.turn();
+    if (!turn) return 0;
     const { maxRuns, maxAgeDays } = this.config.history;
     const limits = {
       maxRuns,
@@ -53,7 +60,7 @@ export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
     };
     let deleted = 0;
     for (;;) {
-      const step = await this.repository.prune(limits);
+      const step = await this.repository.prune(limits, turn.leader);
       deleted += step;
       if (step < PRUNE_BATCH) break;
       await new Promise((resolve) => setImmediate(resolve));

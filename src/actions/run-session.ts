@@ -308,6 +308,10 @@ export class RunSession {
    */
   private async reread(previous: ActionRun): Promise<void> {
     const stored = await this.repository.findByUid(previous.actionUid);
+    if (stored && stored.ownerId !== previous.ownerId) {
+      this.handedOver(stored);
+      return;
+    }
     if (!stored || stored.status === previous.status) {
       this.logger.warn(
         `Lost the lease of run ${previous.actionUid} of ${this.action.name}; stopping its handler.`,
@@ -318,8 +322,18 @@ export class RunSession {
     this.follow(stored);
   }
 
+  /**
+   * The run moved to another process (a change_master handed it to the new primary with the role): that process
+   * records the rest, this session stops without a word more.
+   */
+  private handedOver(stored: ActionRun): void {
+    this.logger.log(`Run ${stored.actionUid} of ${this.action.name} was handed over to ${stored.ownerId}.`);
+    this.abandonRun('The run was handed over to another process.');
+  }
+
   /** Takes the run as stored by someone else: a cancel stops the handler, so does an end recorded elsewhere. */
   private follow(stored: ActionRun): void {
+    if (stored.ownerId !== this.current.ownerId) return this.handedOver(stored);
     if (stored.status === this.current.status) return;
     this.current = stored;
     if (stored.status === 'cancelling') {

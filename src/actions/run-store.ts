@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { ActionStatus } from './action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
-import { ActionsRepository, type RunFence } from './actions.repository.js';
+import { ActionsRepository, type RunClaim, type RunFence } from './actions.repository.js';
+import type { LeaderFence } from './coordination.js';
 import { RunEvents } from './run-events.js';
 
 /** A patch that only renews the lease changes nothing anyone watches. */
@@ -37,10 +38,14 @@ export class RunStore {
     expected: ActionStatus,
     patch: ActionRunPatch,
     leaseExpiredBy?: string,
+    leader?: LeaderFence,
   ): Promise<ActionRun[]> {
-    const updated = await this.repository.updateAbandoned(expected, patch, leaseExpiredBy);
-    for (const run of updated) this.events.publish(run);
-    return updated;
+    return this.publishedAll(await this.repository.updateAbandoned(expected, patch, leaseExpiredBy, leader));
+  }
+
+  /** The primary's claim: subscribers see which node executes each run. */
+  async claimQueued(claim: RunClaim, leader?: LeaderFence): Promise<ActionRun[]> {
+    return this.publishedAll(await this.repository.claimQueued(claim, leader));
   }
 
   /** Hides a finished run's status; subscribers see the run as it was, marked hidden. */
@@ -48,6 +53,11 @@ export class RunStore {
     const hidden = await this.repository.hide(run.actionUid, run.status);
     if (hidden) this.events.publish({ ...run, hidden: true });
     return hidden;
+  }
+
+  private publishedAll(runs: ActionRun[]): ActionRun[] {
+    for (const run of runs) this.events.publish(run);
+    return runs;
   }
 
   private published(run: ActionRun | undefined): ActionRun | undefined {

@@ -2,6 +2,8 @@ import type { ClusterNode } from './node.js';
 
 /** What an adapter gets while it switches the master (the action run's context). */
 export interface ChangeMasterContext {
+  /** The change_master run (an adapter that hands the run to another process names it). */
+  readonly actionUid: string;
   /** Aborted when the run is cancelled, times out, or the service stops: stop at the next safe point. */
   readonly signal: AbortSignal;
   /** Records progress (0-100) and the current step. */
@@ -17,7 +19,8 @@ export interface ChangeMasterContext {
 /**
  * The seam where a deployment plugs in its cluster. The adapter owns the switchover: its steps, its progress,
  * its cancellation and its preconditions. The adapter is chosen in one factory (ClusterModule) from
- * CLUSTER_NODES: `local/` simulates a topology, `redis/` manages a live Redis replication group.
+ * CLUSTER_NODES: `local/` simulates a topology, `redis/` manages a live Redis replication group, `replicas/`
+ * makes the service's own replicas the nodes.
  */
 export abstract class ClusterControl {
   /** Every node, ordered by uid, as last observed: never waits for a slow or down node. */

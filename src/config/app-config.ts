@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { emailCharacterProblem } from '../auth/user.js';
 import { NODE_STATUSES, type NodeStatus } from '../cluster/node.js';
@@ -30,7 +31,18 @@ export interface RedisNodeConfig {
  */
 export type ClusterNodesConfig =
   | { readonly kind: 'local'; readonly nodes: readonly InitialNode[] }
-  | { readonly kind: 'redis'; readonly nodes: readonly RedisNodeConfig[] };
+  | { readonly kind: 'redis'; readonly nodes: readonly RedisNodeConfig[] }
+  | ({ readonly kind: 'replicas' } & ReplicaNodeConfig);
+
+/** CLUSTER_NODES=replicas: this replica as a node of the cluster its replicas form. */
+export interface ReplicaNodeConfig {
+  /** NODE_ADDR: where other replicas and clients reach this replica; its node uid is keyed by it. */
+  readonly addr: string;
+  /** NODE_HEARTBEAT_MS: how often the replica says it is alive and the primary renews its lease. */
+  readonly heartbeatMs: number;
+  /** NODE_LEASE_MS: a node whose heartbeat is older is `down`; a primary that did not renew for this long is replaced. */
+  readonly leaseMs: number;
+}
 
 /** The Redis adapter's timings. */
 export interface RedisTimings {
@@ -179,7 +191,7 @@ export class AppConfig {
     this.database = database(env);
     this.adminEmail = adminEmail(env);
     this.adminPassword = adminPassword(env);
-    this.clusterNodes = clusterNodes(env);
+    this.clusterNodes = clusterNodes(env, this.database, this.port);
     this.changeMasterStepMs = integer(env, 'CHANGE_MASTER_STEP_MS', 500, 0, 60 * 60 * 1000);
     this.changeMasterTimeoutMs = integer(
       env,
@@ -331,7 +343,12 @@ function adminPassword(env: Readonly<Record<string, string | undefined>>): strin
   return raw || undefined;
 }
 
-function clusterNodes(env: Readonly<Record<string, string | undefined>>): ClusterNodesConfig {
+function clusterNodes(
+  env: Readonly<Record<string, string | undefined>>,
+  database: DatabaseConfig,
+  port: number,
+): ClusterNodesConfig {
+  if (value(env, 'CLUSTER_NODES') === 'replicas') return replicaNode(env, database, port);
   const entries = (value(env, 'CLUSTER_NODES') ?? '1,2,3').split(',').map((entry) => entry.trim());
   const urls = entries.filter((entry) => /^[a-z][a-z0-9+.-]*:\/\//i.test(entry));
   if (urls.length === 0) return { kind: 'local', nodes: localNodes(entries) };
@@ -346,6 +363,34 @@ function clusterNodes(env: Readonly<Record<string, string | undefined>>): Cluste
     throw new ConfigError('CLUSTER_NODES', 'a Redis address appears twice.');
   }
   return { kind: 'redis', nodes };
+}
+
+/** The replicas are the cluster: only on a store they share, so that they can see one another. */
+function replicaNode(
+  env: Readonly<Record<string, string | undefined>>,
+  database: DatabaseConfig,
+  port: number,
+): ClusterNodesConfig {
+  if (database.driver !== 'postgres') {
+    throw new ConfigError(
+      'CLUSTER_NODES',
+      "'replicas' needs a PostgreSQL DATABASE_URL shared by every replica (postgres://...).",
+    );
+  }
+  const heartbeatMs = integer(env, 'NODE_HEARTBEAT_MS', 1000, 20, 60 * 1000);
+  const leaseMs = integer(env, 'NODE_LEASE_MS', 5000, 100, 10 * 60 * 1000);
+  // Two heartbeats may fail or run late before a live primary loses its lease.
+  if (leaseMs < 3 * heartbeatMs) {
+    throw new ConfigError(
+      'NODE_LEASE_MS',
+      `${leaseMs} must be at least 3 times NODE_HEARTBEAT_MS (${heartbeatMs}).`,
+    );
+  }
+  const addr = value(env, 'NODE_ADDR') ?? `${hostname()}:${port}`;
+  if (addr.length > 255 || /\s/.test(addr)) {
+    throw new ConfigError('NODE_ADDR', 'must be host:port, without spaces, at most 255 characters.');
+  }
+  return { kind: 'replicas', addr, heartbeatMs, leaseMs };
 }
 
 /** `redis://[user:password@]host[:port]` or `rediss://...`; errors name the entry without its credentials. */

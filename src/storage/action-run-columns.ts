@@ -1,6 +1,6 @@
 import { ACTION_STATUSES, isTerminal, type ActionStatus } from '../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../actions/action-run.js';
-import type { HistoryPage, RunFence } from '../actions/actions.repository.js';
+import type { HistoryPage, RunClaim, RunFence } from '../actions/actions.repository.js';
 
 /** Every field of a run and its column in `action_runs`, in both SQL backends. */
 const COLUMN_OF = {
@@ -19,6 +19,7 @@ const COLUMN_OF = {
   cancelledBy: 'cancelled_by',
   ownerId: 'owner_id',
   leaseExpiresAt: 'lease_expires_at',
+  executorNode: 'executor_node',
   hidden: 'hidden',
   cancellable: 'cancellable',
 } as const satisfies Record<keyof ActionRun, string>;
@@ -146,3 +147,14 @@ export function updateConditions(
   if (patch.cancelledBy !== undefined) conditions.push(['cancellable', '=', boolean(true)]);
   return conditions;
 }
+
+/** What claiming a queued run writes, in every backend. */
+export const claimedFields = ({ ownerId, executorNode, leaseExpiresAt }: RunClaim): Partial<ActionRun> => ({
+  ownerId,
+  executorNode,
+  leaseExpiresAt,
+});
+
+/** Runs in the order they were created: the order a primary starts the runs it claimed. */
+export const oldestFirst = (runs: ActionRun[]): ActionRun[] =>
+  runs.sort((a, b) => (a.creationTime < b.creationTime ? -1 : a.creationTime > b.creationTime ? 1 : 0));

@@ -35,6 +35,10 @@ export class ActionDto {
   /** Whether DELETE can still cancel the run: false once it passed its point of no return. */
   @ApiProperty({ description: 'false once the run passed its point of no return' })
   readonly cancellable!: boolean;
+  @ApiPropertyOptional({
+    description: 'CLUSTER_NODES=replicas: uid of the node (the primary) that claimed and executes the run',
+  })
+  readonly executor_node?: number;
   readonly [param: string]: unknown;
 }
 
@@ -61,5 +65,6 @@ export function toActionDto(run: ActionRun): ActionDto {
     started_by: run.startedBy,
     cancelled_by: run.cancelledBy,
     cancellable: run.cancellable !== false,
+    executor_node: run.executorNode,
   });
 }

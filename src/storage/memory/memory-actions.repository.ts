@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
+import { claimedFields } from '../action-run-columns.js';
 import {
   ActionsRepository,
   type HistoryPage,
   type HistoryQuery,
   type RetentionLimits,
+  type RunClaim,
   type RunFence,
 } from '../../actions/actions.repository.js';
 
@@ -76,6 +78,17 @@ export class MemoryActionsRepository extends ActionsRepository {
     return Promise.resolve(abandoned.map((run) => this.write(run, patch)));
   }
 
+  /** One process: always the primary, so there is no leader lease to check. */
+  claimQueued(claim: RunClaim): Promise<ActionRun[]> {
+    const claimable = [...this.byUid.values()].filter(
+      (run) =>
+        run.status === 'queued' &&
+        claim.names.includes(run.name) &&
+        (run.ownerId === undefined || (run.leaseExpiresAt ?? '') <= claim.now),
+    );
+    return Promise.resolve(claimable.map((run) => this.write(run, claimedFields(claim))));
+  }
+
   hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
     const current = this.byUid.get(actionUid);
     if (!current || current.status !== expected || current.hidden) return Promise.resolve(false);
@@ -121,7 +134,7 @@ export class MemoryActionsRepository extends ActionsRepository {
     return uid === undefined ? undefined : this.byUid.get(uid);
   }
 
-  private write(run: ActionRun, patch: ActionRunPatch | { hidden: true }): ActionRun {
+  private write(run: ActionRun, patch: Partial<ActionRun>): ActionRun {
     const updated: ActionRun = { ...run, ...patch };
     this.byUid.set(run.actionUid, updated);
     return updated;

@@ -6,10 +6,14 @@ import {
   type HistoryPage,
   type HistoryQuery,
   type RetentionLimits,
+  type RunClaim,
   type RunFence,
 } from '../../actions/actions.repository.js';
+import type { LeaderFence } from '../../actions/coordination.js';
 import {
   ACTIVE_STATUS_LIST,
+  claimedFields,
+  oldestFirst,
   historyPage,
   prunedSeqs,
   RUN_COLUMNS,
@@ -29,6 +33,21 @@ import { inTransaction } from './postgres-transaction.js';
 export const PRUNE_LOCK = 0x63_61_48_52;
 
 type Row = Record<string, unknown>;
+
+/**
+ * A condition that holds only while `leader` holds the leader lease (CLUSTER_NODES=replicas), checked on the
+ * database's clock by the statement that writes; its two placeholders start at `$first`. Without a leader: true.
+ */
+function leaderHolds(leader: LeaderFence | undefined, first: number): [sql: string, values: unknown[]] {
+  if (!leader) return ['true', []];
+  return [
+    // FOR SHARE: a hand-over that moves the lease waits for this write to commit, or this write for the hand-over
+    // and then sees the new epoch; so no claim or sweep of the old primary lands after the role moved.
+    `EXISTS (SELECT 1 FROM leader_lease WHERE node_uid = $${first} AND epoch = $${first + 1}
+       AND expires_at > now() FOR SHARE)`,
+    [leader.nodeUid, leader.epoch],
+  ];
+}
 const asBoolean = (value: boolean): boolean => value;
 
 /**
@@ -94,9 +113,10 @@ export class PostgresActionsRepository extends ActionsRepository {
     const where = conditions
       .map(([column, operator], index) => `${column} ${operator} $${columns.length + index + 1}`)
       .join(' AND ');
+    const [leader, leaderParams] = leaderHolds(fence?.leader, columns.length + conditions.length + 1);
     const [row] = await this.query(
-      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${where} RETURNING *`,
-      [...columns.map(([, value]) => value), ...conditions.map(([, , value]) => value)],
+      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)} WHERE ${where} AND ${leader} RETURNING *`,
+      [...columns.map(([, value]) => value), ...conditions.map(([, , value]) => value), ...leaderParams],
     );
     return row && runFromRow(row);
   }
@@ -105,17 +125,33 @@ export class PostgresActionsRepository extends ActionsRepository {
     expected: ActionStatus,
     patch: ActionRunPatch,
     leaseExpiredBy?: string,
+    leaderFence?: LeaderFence,
   ): Promise<ActionRun[]> {
     const columns = toColumns(patch, asBoolean);
     const next = columns.length;
+    const [leader, leaderParams] = leaderHolds(leaderFence, next + 3);
     const rows = await this.query(
       `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)}
        WHERE status = $${next + 1} AND ($${next + 2}::timestamptz IS NULL OR lease_expires_at IS NULL
-         OR lease_expires_at <= $${next + 2}::timestamptz)
+         OR lease_expires_at <= $${next + 2}::timestamptz) AND ${leader}
        RETURNING *`,
-      [...columns.map(([, value]) => value), expected, leaseExpiredBy ?? null],
+      [...columns.map(([, value]) => value), expected, leaseExpiredBy ?? null, ...leaderParams],
     );
     return rows.map(runFromRow);
+  }
+
+  async claimQueued(claim: RunClaim, leaderFence?: LeaderFence): Promise<ActionRun[]> {
+    const columns = toColumns(claimedFields(claim), asBoolean);
+    const next = columns.length;
+    const [leader, leaderParams] = leaderHolds(leaderFence, next + 3);
+    const rows = await this.query(
+      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)}
+       WHERE status = 'queued' AND (owner_id IS NULL OR lease_expires_at <= $${next + 1}::timestamptz)
+         AND name = ANY($${next + 2}::text[]) AND ${leader}
+       RETURNING *`,
+      [...columns.map(([, value]) => value), claim.now, claim.names, ...leaderParams],
+    );
+    return oldestFirst(rows.map(runFromRow));
   }
 
   async hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
@@ -146,16 +182,17 @@ export class PostgresActionsRepository extends ActionsRepository {
     return historyPage(rows, query.limit);
   }
 
-  prune({ maxRuns, createdBefore, batch }: RetentionLimits): Promise<number> {
+  prune({ maxRuns, createdBefore, batch }: RetentionLimits, leaderFence?: LeaderFence): Promise<number> {
     return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_xact_lock($1) AS locked',
         [PRUNE_LOCK],
       );
       if (!rows[0]?.locked) return 0;
+      const [leader, leaderParams] = leaderHolds(leaderFence, 4);
       const { rowCount } = await client.query(
-        `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('$1', '$2::timestamptz', '$3')})`,
-        [maxRuns, createdBefore, batch],
+        `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('$1', '$2::timestamptz', '$3')}) AND ${leader}`,
+        [maxRuns, createdBefore, batch, ...leaderParams],
       );
       return rowCount ?? 0;
     });

@@ -72,4 +72,29 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_throttle_expire ON login_throttle (expire);
     `,
   },
+  {
+    version: 3,
+    description:
+      'the replicas as cluster nodes (CLUSTER_NODES=replicas): registry, leader lease, executor node',
+    sql: `
+      CREATE TABLE replica_nodes (
+        uid integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        addr text NOT NULL UNIQUE, -- NODE_ADDR: a replica restarting at the same address keeps its uid
+        state text NOT NULL CHECK (state IN ('provisioning', 'active', 'stopped')),
+        heartbeat_at timestamptz NOT NULL, -- the database's clock: replicas' clocks never compared
+        owner_id text NOT NULL -- the owner id of the process now at this address (its runs' owner_id)
+      );
+      -- One row: the primary, its lease (on the database's clock) and the epoch every coordinator write is fenced by.
+      CREATE TABLE leader_lease (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        node_uid integer REFERENCES replica_nodes (uid),
+        owner_id text, -- the process holding it: a restart at the same address takes a new epoch
+        epoch bigint NOT NULL DEFAULT 0,
+        expires_at timestamptz NOT NULL DEFAULT '-infinity',
+        handover_run text -- the change_master run the new primary completes once it coordinates
+      );
+      INSERT INTO leader_lease DEFAULT VALUES;
+      ALTER TABLE action_runs ADD COLUMN executor_node integer;
+    `,
+  },
 ];

@@ -6,6 +6,7 @@ import {
   type HistoryPage,
   type HistoryQuery,
   type RetentionLimits,
+  type RunClaim,
   type RunFence,
 } from '../../actions/actions.repository.js';
 import {
@@ -18,6 +19,8 @@ import {
   setList,
   toColumns,
   updateConditions,
+  claimedFields,
+  oldestFirst,
 } from '../action-run-columns.js';
 
 type Row = Record<string, unknown>;
@@ -130,6 +133,16 @@ export class SqliteActionsRepository extends ActionsRepository {
       'status = ? AND (? IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)',
     ).all(...columns.map(([, value]) => value), expected, by, by);
     return Promise.resolve(rows.map(runFromRow));
+  }
+
+  /** One process uses the file: it is always the primary, so there is no leader lease to check. */
+  claimQueued(claim: RunClaim): Promise<ActionRun[]> {
+    const columns = toColumns(claimedFields(claim), asInteger);
+    const rows = this.updateStatement(
+      columns,
+      "status = 'queued' AND (owner_id IS NULL OR lease_expires_at <= ?) AND name IN (SELECT value FROM json_each(?))",
+    ).all(...columns.map(([, value]) => value), claim.now, JSON.stringify(claim.names));
+    return Promise.resolve(oldestFirst(rows.map(runFromRow)));
   }
 
   hide(actionUid: string, expected: ActionStatus): Promise<boolean> {

@@ -88,4 +88,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('queued', 'starting', 'running', 'cancelling');
     `,
   },
+  {
+    version: 4,
+    description: 'the node that executes a run (set in CLUSTER_NODES=replicas, a PostgreSQL mode)',
+    sql: 'ALTER TABLE action_runs ADD COLUMN executor_node INTEGER;',
+  },
 ];
