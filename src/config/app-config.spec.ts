@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { AppConfig, ConfigError, describeDatabase } from './app-config.js';
 import { StartupError } from './startup-error.js';
@@ -85,6 +86,43 @@ describe('AppConfig', () => {
       stepTimeoutMs: 4000,
       failoverTimeoutMs: 2000,
     });
+  });
+
+  it('reads CLUSTER_NODES=replicas with its node address and timings, on PostgreSQL', () => {
+    const database = { DATABASE_URL: 'postgres://ops@db.example:5432/cluster' };
+    expect(new AppConfig({ ...database, CLUSTER_NODES: 'replicas', PORT: '8081' }).clusterNodes).toEqual({
+      kind: 'replicas',
+      addr: `${hostname()}:8081`,
+      heartbeatMs: 1000,
+      leaseMs: 5000,
+    });
+    const config = new AppConfig({
+      ...database,
+      CLUSTER_NODES: 'replicas',
+      NODE_ADDR: '10.0.0.7:8080',
+      NODE_HEARTBEAT_MS: '200',
+      NODE_LEASE_MS: '600',
+    });
+    expect(config.clusterNodes).toEqual({
+      kind: 'replicas',
+      addr: '10.0.0.7:8080',
+      heartbeatMs: 200,
+      leaseMs: 600,
+    });
+  });
+
+  it.each([
+    [{ DATABASE_URL: '' }, /Invalid CLUSTER_NODES: 'replicas' needs a PostgreSQL DATABASE_URL/],
+    [{ DATABASE_URL: 'memory:' }, /Invalid CLUSTER_NODES: 'replicas' needs a PostgreSQL DATABASE_URL/],
+    [
+      { NODE_HEARTBEAT_MS: '1000', NODE_LEASE_MS: '2000' },
+      /Invalid NODE_LEASE_MS: 2000 must be at least 3 times/,
+    ],
+    [{ NODE_LEASE_MS: 'soon' }, /Invalid NODE_LEASE_MS: 'soon'/],
+    [{ NODE_ADDR: 'two words:80' }, /Invalid NODE_ADDR/],
+  ])('refuses CLUSTER_NODES=replicas with %j', (env, message) => {
+    const database = { DATABASE_URL: 'postgres://ops@db.example:5432/cluster' };
+    expect(() => new AppConfig({ ...database, CLUSTER_NODES: 'replicas', ...env })).toThrow(message);
   });
 
   it.each([

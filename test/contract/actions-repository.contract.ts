@@ -286,6 +286,41 @@ export function actionsRepositoryContract(
       });
     });
 
+    describe('claimQueued', () => {
+      const claim = {
+        ownerId: 'primary',
+        executorNode: 2,
+        leaseExpiresAt: '2026-01-01T00:02:00.000Z',
+        now: '2026-01-01T00:01:00.000Z',
+        names: ['a', 'b', 'c', 'd'],
+      };
+
+      it('takes the queued runs of the given names that nobody holds, oldest first, and no other', async () => {
+        const unowned = aRun({ name: 'b', leaseExpiresAt: '2026-01-01T00:01:30.000Z' });
+        const expired = aRun({
+          name: 'a',
+          ownerId: 'gone',
+          leaseExpiresAt: '2026-01-01T00:00:30.000Z',
+          creationTime: '2025-12-31T00:00:00.000Z',
+        });
+        const held = aRun({ name: 'c', ownerId: 'alive', leaseExpiresAt: '2026-01-01T00:01:30.000Z' });
+        const running = aRun({ name: 'd', status: 'running' });
+        const unknownName = aRun({ name: 'e' });
+        for (const run of [unowned, expired, held, running, unknownName]) {
+          await repository.insertUnlessActive(run);
+        }
+        const owned = { ownerId: 'primary', executorNode: 2, leaseExpiresAt: claim.leaseExpiresAt };
+        expect(await repository.claimQueued(claim)).toEqual([
+          { ...expired, ...owned },
+          { ...unowned, ...owned },
+        ]);
+        expect(await repository.findByUid(held.actionUid)).toEqual(held);
+        expect(await repository.findByUid(unknownName.actionUid)).toEqual(unknownName);
+        // Claimed once: a second claim finds nothing left.
+        expect(await repository.claimQueued({ ...claim, ownerId: 'other' })).toEqual([]);
+      });
+    });
+
     describe('hide', () => {
       it('hides a finished run only while its status is the expected one, and keeps its row', async () => {
         const run = aRun({ status: 'completed' });

@@ -443,3 +443,60 @@ describe('PostgreSQL history retention: one replica sweeps at a time', () => {
     }
   });
 });
+
+describe('PostgreSQL: coordinator writes fenced by the leader lease', () => {
+  const repository = () => new PostgresActionsRepository(pool);
+  const claimOf = (ownerId: string) => ({
+    ownerId,
+    executorNode: 1,
+    leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+    now: new Date().toISOString(),
+    names: ['change_master'],
+  });
+
+  beforeEach(async () => {
+    // CASCADE empties leader_lease too (it references a node): its one row comes back as migrated.
+    await pool.query('TRUNCATE action_runs, replica_nodes RESTART IDENTITY CASCADE');
+    await pool.query('INSERT INTO leader_lease DEFAULT VALUES');
+    await pool.query(
+      "INSERT INTO replica_nodes (addr, state, heartbeat_at, owner_id) VALUES ('a:1', 'active', now(), 'a')",
+    );
+  });
+
+  const grantLease = (epoch: number, expiresIn: string) =>
+    pool.query(
+      `UPDATE leader_lease SET node_uid = 1, owner_id = 'a', epoch = $1, expires_at = now() + $2::interval`,
+      [epoch, expiresIn],
+    );
+
+  it('lands a claim, a sweep and a run write only under the current epoch of an unexpired lease', async () => {
+    const queued = aRun();
+    await repository().insertUnlessActive(queued);
+    await grantLease(7, '1 minute');
+    // A former primary (epoch 6) and a lease that ran out write nothing.
+    expect(await repository().claimQueued(claimOf('old'), { nodeUid: 1, epoch: 6 })).toEqual([]);
+    await grantLease(7, '-1 second');
+    expect(await repository().claimQueued(claimOf('late'), { nodeUid: 1, epoch: 7 })).toEqual([]);
+    expect(await repository().findByUid(queued.actionUid)).toEqual(queued);
+
+    await grantLease(8, '1 minute');
+    const [claimed] = await repository().claimQueued(claimOf('primary'), { nodeUid: 1, epoch: 8 });
+    expect(claimed).toMatchObject({ ownerId: 'primary', executorNode: 1 });
+    const fence = { ownerId: 'primary', now: new Date().toISOString() };
+    const stale = { ...fence, leader: { nodeUid: 1, epoch: 7 } };
+    expect(
+      await repository().update(queued.actionUid, 'queued', { status: 'starting' }, stale),
+    ).toBeUndefined();
+    const expired = new Date(Date.now() + 120_000).toISOString();
+    const aborted = { status: 'aborted', errorCode: 'executor_lost' } as const;
+    expect(await repository().updateAbandoned('queued', aborted, expired, { nodeUid: 1, epoch: 7 })).toEqual(
+      [],
+    );
+    const current = { ...fence, leader: { nodeUid: 1, epoch: 8 } };
+    expect(
+      await repository().update(queued.actionUid, 'queued', { status: 'starting' }, current),
+    ).toMatchObject({
+      status: 'starting',
+    });
+  });
+});

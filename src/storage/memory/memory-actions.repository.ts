@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { claimedFields } from '../action-run-columns.js';
+import { claimedFields, oldestFirst } from '../action-run-columns.js';
 import {
   ActionsRepository,
   type HistoryPage,
@@ -86,7 +86,7 @@ export class MemoryActionsRepository extends ActionsRepository {
         claim.names.includes(run.name) &&
         (run.ownerId === undefined || (run.leaseExpiresAt ?? '') <= claim.now),
     );
-    return Promise.resolve(claimable.map((run) => this.write(run, claimedFields(claim))));
+    return Promise.resolve(oldestFirst(claimable.map((run) => this.write(run, claimedFields(claim)))));
   }
 
   hide(actionUid: string, expected: ActionStatus): Promise<boolean> {
