@@ -196,6 +196,13 @@ describe('CLUSTER_NODES=replicas: three replicas are the cluster', () => {
     const others = cluster.replicas.filter((replica) => replica !== paused);
     paused.process.pause();
     await cluster.nodeStatus(paused.uid, 'down', others);
+    // change_master's prechecks: a down target, an unknown node.
+    const toDown = await others[0].process.request('POST', CHANGE_MASTER, { node_uid: String(paused.uid) });
+    expect(toDown.status).toBe(406);
+    expect(await toDown.json()).toMatchObject({ error_code: 'node_not_active' });
+    const toUnknown = await others[1].process.request('POST', CHANGE_MASTER, { node_uid: '99' });
+    expect(toUnknown.status).toBe(404);
+    expect(await toUnknown.json()).toMatchObject({ error_code: 'node_not_found' });
     paused.process.resume();
     await cluster.nodeStatus(paused.uid, 'active', cluster.replicas);
     expect(await cluster.settled()).toBe(primary);
@@ -224,10 +231,17 @@ describe('CLUSTER_NODES=replicas: three replicas are the cluster', () => {
     expect(await watcher.stop()).toBe(0);
   }, 90_000);
 
-  it('SIGKILL of the primary mid-run: a new primary, the run aborted, a new run completes, the node rejoins', async () => {
+  it('a cancel before the transfer keeps the primary; SIGKILL of the primary mid-run: a new primary, the run aborted, a new run completes, the node rejoins', async () => {
     cluster = await ReplicaCluster.start(database, 60_000);
     const primary = await cluster.settled();
     const survivors = cluster.replicas.filter((replica) => replica !== primary);
+    // A cancel during the hand-over, before the transfer, leaves the primary in place.
+    const cancelled = await startRun(survivors[0], survivors[1].uid);
+    await runOf(survivors[0], cancelled.action_uid, (body) => body.step === 'hand_over');
+    expect((await survivors[1].process.request('DELETE', CHANGE_MASTER)).status).toBe(200);
+    expect(await runOf(survivors[0], cancelled.action_uid, ended)).toMatchObject({ status: 'cancelled' });
+    expect(await cluster.settled()).toBe(primary);
+
     const run = await startRun(survivors[0], survivors[1].uid);
     await runOf(survivors[0], run.action_uid, (body) => body.step === 'hand_over');
 
