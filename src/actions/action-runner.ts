@@ -60,7 +60,8 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
 
   /**
    * The owner and first lease of a run that this process is about to store and launch. When the primary
-   * executes runs the run is stored without an owner; the lease bounds how long it may wait for a primary.
+   * executes runs the run is stored without an owner, for the primary to claim (a queued run is never swept
+   * then: however long it waits for a primary, one claims it).
    */
   claim(): Pick<ActionRun, 'ownerId' | 'leaseExpiresAt'> {
     const leaseExpiresAt = leaseUntil(this.config.actionLeaseMs);

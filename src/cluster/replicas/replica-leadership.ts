@@ -128,7 +128,7 @@ export class ReplicaLeadership
     const nodes = await this.store.list(this.node.leaseMs).catch(() => []);
     const target = nodes.find((node) => node.uid !== this.uid && node.status === 'active');
     if (!target) {
-      this.handingOver = false;
+      // Still handing over: a stopping replica claims no more runs; the role moves once its lease runs out.
       this.logger.warn('No other active node to hand the primary role to: it moves once its lease runs out.');
       return;
     }
