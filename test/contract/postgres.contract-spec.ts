@@ -26,6 +26,7 @@ import { PostgresNotifications } from '../../src/storage/postgres/postgres-notif
 import { PostgresRunEvents } from '../../src/storage/postgres/postgres-run-events.js';
 import { PostgresUserCache } from '../../src/storage/postgres/postgres-user-cache.js';
 import { PostgresUsersRepository } from '../../src/storage/postgres/postgres-users.repository.js';
+import { ReplicaStore } from '../../src/cluster/replicas/replica-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { actionsRepositoryContract, aRun } from './actions-repository.contract.js';
 import { nodesRepositoryContract } from './nodes-repository.contract.js';
@@ -498,5 +499,66 @@ describe('PostgreSQL: coordinator writes fenced by the leader lease', () => {
     ).toMatchObject({
       status: 'starting',
     });
+  });
+});
+
+describe('PostgreSQL: the replicas registry and leader lease', () => {
+  const store = () => new ReplicaStore(pool);
+  const LEASE_MS = 60_000;
+
+  beforeEach(async () => {
+    await pool.query('TRUNCATE action_runs, replica_nodes RESTART IDENTITY CASCADE');
+    await pool.query('INSERT INTO leader_lease DEFAULT VALUES');
+  });
+
+  it('keeps a node uid by address across restarts', async () => {
+    const a = await store().register('a:1', 'a-first');
+    const b = await store().register('b:1', 'b');
+    expect(await store().register('a:1', 'a-restarted')).toBe(a);
+    expect(b).not.toBe(a);
+    expect((await store().list(LEASE_MS)).map(({ uid, addr, status }) => ({ uid, addr, status }))).toEqual([
+      { uid: a, addr: 'a:1', status: 'provisioning' },
+      { uid: b, addr: 'b:1', status: 'provisioning' },
+    ]);
+  });
+
+  it('grants one lease: renewed under its epoch, taken by no other process until it runs out', async () => {
+    const a = await store().register('a:1', 'a');
+    const b = await store().register('b:1', 'b');
+    const granted = await store().holdLease(a, 'a', LEASE_MS, true);
+    expect(granted).toEqual({ epoch: 1, handoverRun: undefined });
+    expect(await store().holdLease(b, 'b', LEASE_MS, true)).toBeUndefined();
+    // The same address restarted is another process: it waits as any other node does.
+    expect(await store().holdLease(a, 'a-restarted', LEASE_MS, true)).toBeUndefined();
+    expect(await store().holdLease(a, 'a', LEASE_MS, false)).toEqual(granted);
+    await pool.query("UPDATE leader_lease SET expires_at = now() - interval '1 second'");
+    expect(await store().holdLease(b, 'b', LEASE_MS, false)).toBeUndefined();
+    expect(await store().holdLease(b, 'b', LEASE_MS, true)).toEqual({ epoch: 2, handoverRun: undefined });
+    expect((await store().list(LEASE_MS)).map(({ uid, master }) => ({ uid, master }))).toEqual([
+      { uid: a, master: false },
+      { uid: b, master: true },
+    ]);
+  });
+
+  it('transfers the lease and the change_master run only under the current epoch', async () => {
+    const a = await store().register('a:1', 'a');
+    const b = await store().register('b:1', 'b');
+    await store().holdLease(a, 'a', LEASE_MS, true);
+    const run = aRun({
+      status: 'running',
+      ownerId: 'a',
+      leaseExpiresAt: new Date(Date.now() + LEASE_MS).toISOString(),
+    });
+    await new PostgresActionsRepository(pool).insertUnlessActive(run);
+    const moved = { actionUid: run.actionUid, leaseExpiresAt: run.leaseExpiresAt! };
+    expect(await store().transfer({ nodeUid: a, epoch: 0 }, b, LEASE_MS, moved)).toBe(false);
+    expect(await store().transfer({ nodeUid: a, epoch: 1 }, b, LEASE_MS, moved)).toBe(true);
+    expect(await new PostgresActionsRepository(pool).findByUid(run.actionUid)).toMatchObject({
+      ownerId: 'b',
+    });
+    // The target adopts it under the epoch the transfer gave, with the run to complete; the old holder has none.
+    expect(await store().holdLease(a, 'a', LEASE_MS, true)).toBeUndefined();
+    expect(await store().holdLease(b, 'b', LEASE_MS, true)).toEqual({ epoch: 2, handoverRun: run.actionUid });
+    expect(await store().transfer({ nodeUid: a, epoch: 1 }, a, LEASE_MS)).toBe(false);
   });
 });
