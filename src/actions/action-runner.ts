@@ -203,7 +203,16 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
    */
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.stopping = true;
-    const outcome = await this.stopRuns([...this.sessions.values()]);
+    let sessions = [...this.sessions.values()];
+    let handedBack = '';
+    if (this.coordination.primaryExecutes) {
+      // Runs still waiting for a slot never started: the next primary claims them instead.
+      const givenBack = await Promise.all(sessions.map((session) => session.giveBack()));
+      sessions = sessions.filter((_, index) => !givenBack[index]);
+      const count = givenBack.filter(Boolean).length;
+      if (count > 0) handedBack = `; ${count} queued run(s) given back for the next primary`;
+    }
+    const outcome = (await this.stopRuns(sessions)) + handedBack;
     this.unsubscribe?.();
     const took = Math.round(performance.now() - this.stopStartedAt);
     this.logger.log(`Graceful stop${signal ? ` on ${signal}` : ''} took ${took} ms: ${outcome}.`);

@@ -137,6 +137,17 @@ export class RunSession {
     });
   }
 
+  /**
+   * Graceful stop of a primary that executes runs for the cluster: a run that never started goes back to the
+   * store for the next primary to claim (its lease ends now) instead of being recorded lost. Returns whether it did.
+   */
+  async giveBack(): Promise<boolean> {
+    const run = await this.write((run) => (run.status === 'queued' ? { leaseExpiresAt: now() } : undefined));
+    if (run.status !== 'queued') return false;
+    this.abandonRun('The run was given back for the next primary.');
+    return true;
+  }
+
   /** DELETE on a live run: queued -> cancelled, starting/running -> cancelling. */
   cancel(by: string): Promise<ActionRun> {
     const written = this.write((run) => cancelPatch(run, by));
