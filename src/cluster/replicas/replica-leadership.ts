@@ -107,12 +107,15 @@ export class ReplicaLeadership
     run?: { actionUid: string; leaseExpiresAt: string },
   ): Promise<boolean> {
     return this.exclusively(async () => {
+      // No longer the primary from before the transfer commits (the target may coordinate right after it):
+      // for a moment no node says it is the primary, never two. Back to it if the transfer was refused; after an
+      // error (moved or not) the next beat tells.
+      const turn = this.current;
+      this.current = undefined;
       try {
         const moved = await this.store.transfer(fence, to, this.node.leaseMs, run);
-        if (moved) {
-          this.current = undefined;
-          this.logger.log(`Handed the primary role to node ${to} (epoch ${fence.epoch} ends).`);
-        }
+        if (moved) this.logger.log(`Handed the primary role to node ${to} (epoch ${fence.epoch} ends).`);
+        else this.current = turn;
         return moved;
       } finally {
         this.handingOver = false;
