@@ -13,7 +13,7 @@ export interface ActionContext {
    * For an action type that declares its steps, naming a step moves the run's timeline: the running step is
    * done, the steps between it and the new one are skipped, the new one runs. Steps only move forward: a step
    * that is not declared, or that the run already passed, ends the run `failed` with `invalid_step`.
-   * Naming the running step again (or no step) leaves the timeline as it is.
+   * Naming the running step again, or no step, leaves the timeline and the current step as they are.
    */
   readonly progress: (percent: number, step?: string) => Promise<void>;
   /**

@@ -222,7 +222,8 @@ export class RunSession {
         let refusedStep = false;
         await this.write((run) => {
           if (run.status !== 'running') return undefined;
-          if (step === undefined || this.action.steps.length === 0) return { progress, step };
+          if (this.action.steps.length === 0) return { progress, step };
+          if (step === undefined) return { progress }; // still in the running step
           const steps = enterStep(run.steps ?? [], step, now());
           if (!steps) {
             refusedStep = true;
