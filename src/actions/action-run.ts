@@ -73,7 +73,10 @@ export function cancelPatch(
   if (cancellable === false) return undefined;
   if (status === 'queued') {
     const endTime = new Date().toISOString();
-    return withSteps({ status: 'cancelled', cancelledBy, endTime }, closeTimeline(steps, 'cancelled', endTime));
+    return withSteps(
+      { status: 'cancelled', cancelledBy, endTime },
+      closeTimeline(steps, 'cancelled', endTime),
+    );
   }
   if (status === 'starting' || status === 'running') return { status: 'cancelling', cancelledBy };
   return undefined;

@@ -21,7 +21,11 @@ export function pendingTimeline(names: readonly string[]): RunStep[] {
  * `name` are skipped, and `name` runs. The same array when `name` already runs; `undefined` when `name` is not
  * a step the run can still enter (not declared, or already passed: steps only move forward).
  */
-export function enterStep(steps: readonly RunStep[], name: string, at: string): readonly RunStep[] | undefined {
+export function enterStep(
+  steps: readonly RunStep[],
+  name: string,
+  at: string,
+): readonly RunStep[] | undefined {
   const index = steps.findIndex((step) => step.name === name);
   if (index === -1) return undefined;
   if (steps[index].status === 'running') return steps;
@@ -44,8 +48,7 @@ export function closeTimeline(
   at: string,
 ): RunStep[] | undefined {
   if (!steps?.some((step) => step.status === 'pending' || step.status === 'running')) return undefined;
-  const ended: StepStatus =
-    status === 'completed' ? 'done' : status === 'cancelled' ? 'cancelled' : 'failed';
+  const ended: StepStatus = status === 'completed' ? 'done' : status === 'cancelled' ? 'cancelled' : 'failed';
   return steps.map((step): RunStep => {
     if (step.status === 'running') return { ...step, status: ended, endTime: at };
     return step.status === 'pending' ? { name: step.name, status: 'skipped' } : step;

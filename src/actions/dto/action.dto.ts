@@ -38,7 +38,8 @@ export class ActionDto {
   readonly step?: string;
   @ApiProperty({
     type: [ActionStepDto],
-    description: 'the steps the action type declares, in order, and how far each got (empty if it declares none)',
+    description:
+      'the steps the action type declares, in order, and how far each got (empty if it declares none)',
   })
   readonly steps!: ActionStepDto[];
   @ApiPropertyOptional({ description: 'why the run failed or was aborted' })
