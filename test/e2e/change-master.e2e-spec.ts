@@ -1,29 +1,16 @@
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction, type ActionBody } from '../support/poll.js';
+import { mastersOf, pollAction, timelineOf as timeline, type ActionBody } from '../support/poll.js';
 import { SseClient } from '../support/sse.js';
 
 const path = '/v1/cluster/actions/change_master';
 const STEPS = ['prepare_handover', 'sync_configuration', 'switch_master'];
-
-/** A run's timeline as `[name, status]` pairs. */
-const timeline = (body: ActionBody): [string, string][] =>
-  (body.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]);
 
 describe('change_master and the nodes API', () => {
   let t: TestApp;
 
   afterEach(() => t.close());
 
-  async function masters(): Promise<string[]> {
-    const response = await t.http
-      .get('/v1/nodes/status')
-      .auth(...t.admin)
-      .expect(200);
-    const status = response.body as Record<string, { role: string }>;
-    return Object.entries(status)
-      .filter(([, node]) => node.role === 'master')
-      .map(([uid]) => uid);
-  }
+  const masters = () => mastersOf(t.http, t.admin);
 
   describe('on a healthy three-node cluster', () => {
     beforeEach(async () => {

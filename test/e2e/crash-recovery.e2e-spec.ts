@@ -12,6 +12,7 @@ const ADMIN: readonly [string, string] = ['admin@crash.local', 'crash-admin-pass
 interface ActionBody {
   readonly action_uid: string;
   readonly status: ActionStatus;
+  readonly step?: string;
   readonly error_code?: string;
   readonly error_message?: string;
 }

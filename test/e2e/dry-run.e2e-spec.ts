@@ -3,6 +3,7 @@ import type { ActionRun } from '../../src/actions/action-run.js';
 import { RunEvents } from '../../src/actions/run-events.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { mastersOf } from '../support/poll.js';
 
 const path = '/v1/cluster/actions/change_master';
 const dryRun = `${path}?dry_run=true`;
@@ -29,15 +30,7 @@ describe('POST /v1/cluster/actions/{action}?dry_run=true', () => {
 
   afterEach(() => t.close());
 
-  const master = async (): Promise<string | undefined> => {
-    const { body } = await t.http
-      .get('/v1/nodes/status')
-      .auth(...t.admin)
-      .expect(200);
-    return Object.entries(body as Record<string, { role: string }>).find(
-      ([, node]) => node.role === 'master',
-    )?.[0];
-  };
+  const master = async (): Promise<string | undefined> => (await mastersOf(t.http, t.admin))[0];
 
   /** Nothing was created or changed: no run, no history row, no run event, no audit record, the same master. */
   async function expectNothingChanged(): Promise<void> {

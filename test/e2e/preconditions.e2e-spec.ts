@@ -1,6 +1,6 @@
 import { NodesRepository } from '../../src/cluster/nodes.repository.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction } from '../support/poll.js';
+import { mastersOf, pollAction } from '../support/poll.js';
 import { TEST_ACTION, TestActionModule, TestGate } from '../support/test-action.js';
 
 const path = '/v1/cluster/actions/change_master';
@@ -18,15 +18,7 @@ describe('change_master with expected_master_uid', () => {
 
   afterEach(() => t.close());
 
-  const master = async (): Promise<string | undefined> => {
-    const { body } = await t.http
-      .get('/v1/nodes/status')
-      .auth(...t.admin)
-      .expect(200);
-    return Object.entries(body as Record<string, { role: string }>).find(
-      ([, node]) => node.role === 'master',
-    )?.[0];
-  };
+  const master = async (): Promise<string | undefined> => (await mastersOf(t.http, t.admin))[0];
 
   const history = async (): Promise<Record<string, unknown>[]> =>
     (

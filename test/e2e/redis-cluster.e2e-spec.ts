@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction, type ActionBody } from '../support/poll.js';
+import { pollAction, timelineOf as timeline } from '../support/poll.js';
 import { roleOf, startReplicationGroup, waitFor, type RedisServer } from '../support/redis-servers.js';
 
 const path = '/v1/cluster/actions/change_master';
@@ -12,10 +12,6 @@ const FAILOVER_TIMEOUT_MS = 1500;
 const STEPS = ['check_target_in_sync', 'failover', 'wait_for_switch', 'repoint_replicas', 'verify'];
 
 type NodesStatus = Record<string, { role: string; node_status: string }>;
-
-/** A run's timeline as `[name, status]` pairs. */
-const timeline = (body: ActionBody | undefined): [string, string][] =>
-  (body?.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]);
 
 describe('change_master on a live Redis replication group', () => {
   let servers: RedisServer[];

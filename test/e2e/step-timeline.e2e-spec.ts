@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ClusterAction } from '../../src/actions/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction, type ActionBody } from '../support/poll.js';
+import { pollAction, timelineOf as timeline, type ActionBody } from '../support/poll.js';
 import {
   TestActionHandler,
   TestActionModule,
@@ -19,9 +19,6 @@ class SteppedActionHandler extends TestActionHandler {}
 
 @Module({ imports: [TestActionModule], providers: [SteppedActionHandler] })
 class SteppedActionModule {}
-
-const timeline = (body: ActionBody): [string, string][] =>
-  (body.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]);
 
 describe('the step timeline of an action type that declares its steps', () => {
   let t: TestApp;
