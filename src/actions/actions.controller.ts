@@ -29,6 +29,7 @@ import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
 import { ActionEvents } from './action-events.js';
 import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeyHeader } from './idempotency-key.js';
 import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
 import { parseWait, RunWaiter } from './run-waiter.js';
 
@@ -128,19 +129,33 @@ export class ActionsController {
     description: "the action type's parameters",
     schema: { type: 'object' },
   })
-  @ApiOkResponse({ type: ActionDto, description: 'the new run, `queued`' })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      '1 to 255 visible ASCII characters, unique per request: a retry with the same key and body within 24 h ' +
+      'answers the run it started (as it is now) instead of starting another one',
+  })
+  @ApiOkResponse({
+    type: ActionDto,
+    description: 'the new run, `queued`; or, for a retry with an Idempotency-Key, the run the key started',
+  })
   @ApiErrors({
     ...BODY_ERRORS,
-    400: '`unknown_action`: no such action type; `invalid_request`: the parameters do not match its schema',
+    400:
+      '`unknown_action`: no such action type; `invalid_request`: the parameters do not match its schema, or the ' +
+      'Idempotency-Key is not 1 to 255 visible ASCII characters',
     404: "the action type's precheck found no such target, e.g. `node_not_found`",
     406: "the action type's precheck refused the target's state, e.g. `node_not_active`",
     409: '`action_in_progress`: a run of this action is active; or a precheck conflict',
+    422: '`idempotency_key_reused`: the Idempotency-Key was sent with another action or other parameters',
   })
   async start(
     @ValidActionParams() { name, params }: ActionParams,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @CurrentActor() actor: Actor,
   ): Promise<ActionDto> {
-    return toActionDto(await this.actions.start({ name, params, actor }));
+    return toActionDto(await this.actions.start({ name, params, actor, idempotencyKey }));
   }
 
   @Delete(':action')

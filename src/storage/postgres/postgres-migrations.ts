@@ -72,4 +72,19 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_throttle_expire ON login_throttle (expire);
     `,
   },
+  {
+    version: 3,
+    description: 'idempotency keys of starts, per user, kept until they expire',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        owner text NOT NULL, -- the email of the user who sent the key
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        action_uid text NOT NULL, -- the run it started (history retention may delete the run first)
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+    `,
+  },
 ];
