@@ -125,15 +125,23 @@ describe('Idempotency-Key on POST /v1/cluster/actions/{action}', () => {
       .expect(404);
   });
 
-  it('refuses control characters no HTTP client sends (DEL, NUL) with a 400 and the error body', async () => {
+  it('refuses control characters no HTTP client sends (DEL, NUL, ESC) and a repeated header with 400', async () => {
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     const credentials = Buffer.from(t.admin.join(':')).toString('base64');
-    for (const control of ['\x7f', '\x00', '\x1b']) {
-      const headers = [
+    type Header = readonly [string, string];
+    const keyHeaders: Header[][] = [
+      ...['\x7f', '\x00', '\x1b'].map((control): Header[] => [[KEY, `a${control}b`]]),
+      [
+        [KEY, 'first'],
+        [KEY, 'second'],
+      ],
+    ];
+    for (const keys of keyHeaders) {
+      const headers: Header[] = [
         ['Authorization', `Basic ${credentials}`],
         ['Content-Type', 'application/json'],
-        [KEY, `a${control}b`],
-      ] as const;
+        ...keys,
+      ];
       const answer = await rawRequest(port, httpBytes('POST', path, headers, '{}'));
       expect(answer.status).toBe(400);
       expect(JSON.parse(answer.text)).toMatchObject({ error_code: 'invalid_request' });
