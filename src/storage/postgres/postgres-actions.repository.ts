@@ -50,7 +50,8 @@ const KEPT_KEY_LOCKED = keptKeyQuery('$1', '$2', "'-infinity'");
 
 /**
  * Runs in PostgreSQL: every call is one statement, so one round trip, and each condition (status, owner and
- * lease, one active run per name) is checked by the statement that writes.
+ * lease, one active run per name) is checked by the statement that writes. Two calls are a transaction: a start
+ * with an Idempotency-Key (the key and the run written together) and a retention sweep (under its lock).
  */
 export class PostgresActionsRepository extends ActionsRepository {
   readonly shared = true;
