@@ -45,3 +45,24 @@ export class PreconditionFailedError extends DomainError {
     super('conflict', 'precondition_failed', description);
   }
 }
+
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor(key: string) {
+    super(
+      'unprocessable',
+      'idempotency_key_reused',
+      `Idempotency-Key ${quoted(key)} was used in the last 24 hours for another request (another action or other ` +
+        'parameters); send a new key for a new request.',
+    );
+  }
+}
+
+export class KeyedRunNotFoundError extends DomainError {
+  constructor(key: string) {
+    super(
+      'not_found',
+      'action_not_found',
+      `The run that Idempotency-Key ${quoted(key)} started was deleted by history retention.`,
+    );
+  }
+}

@@ -2,12 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Actor } from '../audit/actor.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { Clock } from '../common/clock.js';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
 import { ActionRegistry } from './action-registry.js';
 import { cancelPatch, type ActionRun } from './action-run.js';
 import { ActionRunner } from './action-runner.js';
-import { ActionInProgressError, ActionNotCancellableError, ActionNotFoundError } from './actions.errors.js';
-import { ActionsRepository } from './actions.repository.js';
+import {
+  ActionInProgressError,
+  ActionNotCancellableError,
+  ActionNotFoundError,
+  IdempotencyKeyReusedError,
+  KeyedRunNotFoundError,
+} from './actions.errors.js';
+import { ActionsRepository, type IdempotencyKey, type KeptIdempotencyKey } from './actions.repository.js';
+import { IDEMPOTENCY_KEY_TTL_MS, requestHash } from './idempotency-key.js';
 import { RunStore } from './run-store.js';
 import { pendingTimeline, type RunStep } from './step-timeline.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -17,6 +25,25 @@ export interface StartAction {
   readonly name: string;
   readonly params: object;
   readonly actor: Actor;
+  /** The client's Idempotency-Key: a retry with it answers the run it started (see `start`). */
+  readonly idempotencyKey?: string;
+}
+
+function keyOf(key: string, name: string, params: object, actor: Actor, now: Date): IdempotencyKey {
+  return {
+    owner: actor.email,
+    key,
+    requestHash: requestHash(name, params),
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS).toISOString(),
+  };
+}
+
+/** The run a kept key started, for a retry of the same request. */
+function replayed(kept: KeptIdempotencyKey, key: IdempotencyKey): ActionRun {
+  if (kept.requestHash !== key.requestHash) throw new IdempotencyKeyReusedError(key.key);
+  // History retention deleted the run within the 24 hours: a new run would start the action twice.
+  if (!kept.run) throw new KeyedRunNotFoundError(key.key);
+  return kept.run;
 }
 
 /** Why a run would not start now: the error its POST would answer. */
@@ -51,6 +78,7 @@ export class ActionsService {
     private readonly store: RunStore,
     private readonly runner: ActionRunner,
     private readonly audit: AuditLog,
+    private readonly clock: Clock,
   ) {}
 
   list(): Promise<ActionRun[]> {
@@ -66,9 +94,20 @@ export class ActionsService {
   /**
    * Lets the handler refuse the request, then stores a new `queued` run as the latest of its name (older runs
    * are kept). The store refuses atomically while a run of the same name is active (409).
+   *
+   * With an Idempotency-Key, a key the same user sent in the last 24 hours answers the run it started, as it is
+   * now, when the request is the same (action and parameters) and 422 `idempotency_key_reused` when it is not;
+   * the handler is not asked again. Otherwise the run is stored with its key in one atomic step, so that of
+   * parallel retries one starts the run and the others answer it.
    */
-  async start({ name, params, actor }: StartAction): Promise<ActionRun> {
+  async start({ name, params, actor, idempotencyKey }: StartAction): Promise<ActionRun> {
     const action = this.registry.require(name);
+    const now = this.clock.now();
+    const key = idempotencyKey === undefined ? undefined : keyOf(idempotencyKey, name, params, actor, now);
+    if (key) {
+      const kept = await this.repository.findKey(key.owner, key.key, now.toISOString());
+      if (kept) return replayed(kept, key);
+    }
     await action.handler.precheck(params);
     await action.handler.preconditions(params);
     const run: ActionRun = {
@@ -84,7 +123,14 @@ export class ActionsService {
       startedBy: actor.email,
       ...this.runner.claim(),
     };
-    const stored = await this.store.insertUnlessActive(run);
+    let stored: ActionRun | undefined;
+    if (key) {
+      const keyed = await this.store.insertWithKey(run, key, now.toISOString());
+      if (keyed.outcome === 'kept') return replayed(keyed.kept, key);
+      stored = keyed.outcome === 'inserted' ? keyed.run : undefined;
+    } else {
+      stored = await this.store.insertUnlessActive(run);
+    }
     if (!stored) throw new ActionInProgressError(name);
     this.runner.launch(stored, action, params);
     this.audit.record('action.start', actor, { action: name, action_uid: run.actionUid, params: run.params });

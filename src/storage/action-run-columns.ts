@@ -1,6 +1,11 @@
 import { ACTION_STATUSES, isTerminal, type ActionStatus } from '../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../actions/action-run.js';
-import type { HistoryPage, RunFence } from '../actions/actions.repository.js';
+import type {
+  HistoryPage,
+  IdempotencyKey,
+  KeptIdempotencyKey,
+  RunFence,
+} from '../actions/actions.repository.js';
 
 /** Every field of a run and its column in `action_runs`, in both SQL backends. */
 const COLUMN_OF = {
@@ -147,4 +152,29 @@ export function updateConditions(
   if (fence) conditions.push(['owner_id', '=', fence.ownerId], ['lease_expires_at', '>', fence.now]);
   if (patch.cancelledBy !== undefined) conditions.push(['cancellable', '=', boolean(true)]);
   return conditions;
+}
+
+/**
+ * The key of `owner` unless it expired by `now` (the placeholders are the backend's), with every column of the
+ * run it started: NULL when history retention deleted that run.
+ */
+export function keptKeyQuery(owner: string, key: string, now: string): string {
+  return `SELECT k.request_hash, r.* FROM idempotency_keys AS k
+    LEFT JOIN action_runs AS r ON r.action_uid = k.action_uid
+    WHERE k.owner = ${owner} AND k.key = ${key} AND k.expires_at > ${now}`;
+}
+
+/** A row of `keptKeyQuery` as a kept key. */
+export function keptKeyFromRow(row: Readonly<Record<string, unknown>>): KeptIdempotencyKey {
+  return {
+    requestHash: row.request_hash as string,
+    run: row.action_uid === null ? undefined : runFromRow(row),
+  };
+}
+
+/** The columns of `idempotency_keys` a start writes, in the order of `keyValues`. */
+export const KEY_COLUMNS = 'owner, key, request_hash, action_uid, expires_at';
+
+export function keyValues(key: IdempotencyKey, actionUid: string): unknown[] {
+  return [key.owner, key.key, key.requestHash, actionUid, key.expiresAt];
 }

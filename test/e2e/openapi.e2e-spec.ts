@@ -99,7 +99,7 @@ describe('OpenAPI document and Swagger UI', () => {
   it('documents the statuses a route answers besides 200', () => {
     const documented = operations(document);
     expect(Object.keys(documented.get('POST /v1/cluster/actions/{action}')!.responses).sort()).toEqual(
-      ['200', '400', '401', '403', '404', '406', '409', '413', '429', '500'].sort(),
+      ['200', '400', '401', '403', '404', '406', '409', '413', '422', '429', '500'].sort(),
     );
     expect(Object.keys(documented.get('GET /v1/users/{uid}')!.responses)).toContain('404');
   });
@@ -158,6 +158,17 @@ describe('OpenAPI document and Swagger UI', () => {
       required: ['email', 'password', 'role'],
       additionalProperties: false,
     });
+  });
+
+  it('documents the Idempotency-Key header on the generic POST and on the path of each action type', () => {
+    const posts = ['{action}', 'change_master', TEST_ACTION].map(
+      (action) => document.paths[`/v1/cluster/actions/${action}`].post,
+    );
+    for (const post of posts) {
+      expect(post?.parameters).toContainEqual(
+        expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+      );
+    }
   });
 
   it('serves Swagger UI at /docs without credentials', async () => {

@@ -5,12 +5,19 @@ import {
   ActionsRepository,
   type HistoryPage,
   type HistoryQuery,
+  type IdempotencyKey,
+  type KeptIdempotencyKey,
+  type KeyedInsert,
   type RetentionLimits,
   type RunFence,
 } from '../../actions/actions.repository.js';
 import {
   ACTIVE_STATUS_LIST,
   historyPage,
+  KEY_COLUMNS,
+  keptKeyFromRow,
+  keptKeyQuery,
+  keyValues,
   prunedSeqs,
   RUN_COLUMNS,
   runFromRow,
@@ -49,6 +56,9 @@ export class SqliteActionsRepository extends ActionsRepository {
   private readonly insertStatement;
   private readonly historyStatement;
   private readonly pruneStatement;
+  private readonly selectKeptKey;
+  private readonly purgeKeysStatement;
+  private readonly insertWithKeyTransaction;
   /** UPDATE statements by the columns they set and whether they are fenced: prepared once each. */
   private readonly updates = new Map<string, Database.Statement<unknown[], Row>>();
 
@@ -81,6 +91,24 @@ export class SqliteActionsRepository extends ActionsRepository {
     this.pruneStatement = db.prepare<[RetentionLimits]>(
       `DELETE FROM action_runs WHERE seq IN (${prunedSeqs('@maxRuns', '@createdBefore', '@batch')})`,
     );
+    this.selectKeptKey = db.prepare<[string, string, string], Row>(keptKeyQuery('?', '?', '?'));
+    this.purgeKeysStatement = db.prepare<[string]>('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+    // The transaction holds the write lock of the one connection: nothing runs between the check and the writes.
+    // An expired key of the same owner and key is replaced.
+    const upsertKey = db.prepare<unknown[]>(
+      `INSERT INTO idempotency_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (owner, key) DO UPDATE SET request_hash = excluded.request_hash,
+         action_uid = excluded.action_uid, expires_at = excluded.expires_at`,
+    );
+    this.insertWithKeyTransaction = db.transaction(
+      (run: ActionRun, key: IdempotencyKey, now: string): KeyedInsert => {
+        const kept = this.selectKeptKey.get(key.owner, key.key, now);
+        if (kept) return { outcome: 'kept', kept: keptKeyFromRow(kept) };
+        if (this.insertStatement.run(runValues(run, asInteger)).changes !== 1) return { outcome: 'active' };
+        upsertKey.run(keyValues(key, run.actionUid));
+        return { outcome: 'inserted', run };
+      },
+    );
   }
 
   listLatest(): Promise<ActionRun[]> {
@@ -101,6 +129,19 @@ export class SqliteActionsRepository extends ActionsRepository {
   insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
     const { changes } = this.insertStatement.run(runValues(run, asInteger));
     return Promise.resolve(changes === 1 ? run : undefined);
+  }
+
+  findKey(owner: string, key: string, now: string): Promise<KeptIdempotencyKey | undefined> {
+    const row = this.selectKeptKey.get(owner, key, now);
+    return Promise.resolve(row && keptKeyFromRow(row));
+  }
+
+  insertWithKey(run: ActionRun, key: IdempotencyKey, now: string): Promise<KeyedInsert> {
+    return Promise.resolve(this.insertWithKeyTransaction.immediate(run, key, now));
+  }
+
+  purgeKeys(now: string): Promise<number> {
+    return Promise.resolve(this.purgeKeysStatement.run(now).changes);
   }
 
   update(
