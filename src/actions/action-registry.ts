@@ -7,6 +7,9 @@ export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
 
 const ACTION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** Names a route below /v1/cluster/actions takes: `GET .../events` is the stream of every action's changes. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['events']);
+
 export interface RegisteredAction {
   readonly name: string;
   readonly params?: Type<object>;
@@ -25,6 +28,11 @@ export class ActionRegistry {
     if (!ACTION_NAME.test(action.name)) {
       throw new Error(
         `${source}: action name ${JSON.stringify(action.name)} must be snake_case (${ACTION_NAME}).`,
+      );
+    }
+    if (RESERVED_NAMES.has(action.name)) {
+      throw new Error(
+        `${source}: action name '${action.name}' is reserved: GET /v1/cluster/actions/${action.name} is another route.`,
       );
     }
     if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {

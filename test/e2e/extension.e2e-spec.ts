@@ -58,6 +58,13 @@ class BadlyNamedStep extends ClusterActionHandler {
   }
 }
 
+@ClusterAction({ name: 'events' })
+class NamedLikeARoute extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 @ClusterAction({ name: 'change_master' })
 class ShadowsChangeMaster extends ClusterActionHandler {
   run(): Promise<void> {
@@ -109,6 +116,7 @@ describe('extension API start-up checks', () => {
       /DependsOnRequestScope: action handlers must be singletons/,
     ],
     ['a name that is not snake_case', [BadlyNamed], /"Bad-Name" must be snake_case/],
+    ['a name a route takes', [NamedLikeARoute], /action name 'events' is reserved/],
     ['a second change_master', [ShadowsChangeMaster], /action 'change_master' is already registered/],
     [
       'a step declared twice',
