@@ -40,17 +40,20 @@ function parseUrl(value: string): string {
 /** Asks on the terminal (the answer hidden when `secret`); without one, `missing` names what to give instead. */
 async function prompt(question: string, secret: boolean, missing: string): Promise<string> {
   if (!process.stdin.isTTY) throw usageError(`no ${secret ? 'password' : 'user'}: give ${missing}`);
+  let answer: string;
   try {
-    return await read({
+    answer = await read({
       prompt: question,
       silent: secret,
-      replace: secret ? '' : undefined,
       output: process.stderr,
     });
   } catch {
     // `read` rejects when Ctrl-C ends the prompt.
     throw new CliError(ExitCode.Interrupted, 'interrupted');
   }
+  // A hidden answer's Enter is hidden too: end the prompt's line.
+  if (secret) process.stderr.write('\n');
+  return answer;
 }
 
 /** A password to set: asked twice on a terminal, else the first line of stdin (`echo "$PW" | ...`). */

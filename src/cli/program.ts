@@ -25,7 +25,8 @@ interface StartOptions extends WaitOptions {
 interface DryRunAnswer {
   readonly would_start: boolean;
   readonly blockers: readonly { readonly error_code: string; readonly description: string }[];
-  readonly steps?: readonly unknown[];
+  /** The steps the run would take, in order. */
+  readonly steps?: readonly { readonly name: string }[];
 }
 
 interface User {
@@ -143,8 +144,7 @@ class Commands {
       printLine(`${name} ${answer.would_start ? 'would start' : 'would not start'}`);
       for (const { error_code, description } of answer.blockers)
         printLine(`  blocked: ${error_code}: ${description}`);
-      for (const step of answer.steps ?? [])
-        printLine(`  step: ${typeof step === 'string' ? step : JSON.stringify(step)}`);
+      if (answer.steps?.length) printLine(`  steps: ${answer.steps.map((step) => step.name).join(' -> ')}`);
     }
     return answer.would_start ? ExitCode.Done : ExitCode.Refused;
   }
@@ -170,7 +170,11 @@ class Commands {
   ): Promise<ExitCodeValue> {
     const shown = createRunDisplay({ json, everyChange: false });
     let last: Action | undefined;
-    const display: RunDisplay = { show: (action) => shown.show((last = action)), end: () => shown.end() };
+    const display: RunDisplay = {
+      printsLines: shown.printsLines,
+      show: (action) => shown.show((last = action)),
+      end: () => shown.end(),
+    };
     const { interrupted, timedOut } = await untilStopped(timeout, (signal) =>
       followRun(client, name, first, { signal, display }).finally(() => display.end()),
     );
@@ -186,7 +190,7 @@ class Commands {
     }
     if (!last) throw new CliError(ExitCode.Unreachable, 'no answer');
     if (json) printJson(last);
-    else if (process.stderr.isTTY) printLine(describeRun(last));
+    else if (!shown.printsLines) printLine(describeRun(last));
     if (timedOut) printNote(`Still ${last.status} after ${timeout} s`);
     return exitCodeForStatus(last.status);
   }

@@ -3,6 +3,8 @@ import type { Action } from './api-client.js';
 
 /** Shows runs as they change. */
 export interface RunDisplay {
+  /** Whether stdout got a line for each change (else the final state is worth a line of its own). */
+  readonly printsLines: boolean;
   show(action: Action): void;
   /** Leaves the display in its final state (the bars drawn once more, the cursor back). */
   end(): void;
@@ -10,6 +12,7 @@ export interface RunDisplay {
 
 /** On a terminal: one progress bar per action type, with its status, step and the time since it appeared. */
 class ProgressBars implements RunDisplay {
+  readonly printsLines = false;
   private readonly bars = new Map<string, { bar: SingleBar; actionUid: string }>();
   private readonly multiBar = new MultiBar(
     {
@@ -49,6 +52,7 @@ const stateOf = (action: Action): string =>
 
 /** Without a terminal: one line (text or JSON) per change of a run. */
 class ChangeLines implements RunDisplay {
+  readonly printsLines = true;
   private readonly last = new Map<string, string>();
 
   constructor(private readonly format: (action: Action) => string) {}
@@ -71,15 +75,15 @@ export function describeRun(action: Action): string {
   return parts.join(' ');
 }
 
-const silent: RunDisplay = { show: () => undefined, end: () => undefined };
+const silent: RunDisplay = { printsLines: false, show: () => undefined, end: () => undefined };
 
 /**
- * The display for a command: bars when stderr is a terminal (they go there, so stdout stays clean), else a line
- * per change on stdout; with `--json`, stdout carries JSON only: every change for `watch`, nothing but the
- * final object otherwise.
+ * The display for a command. With `--json` stdout carries JSON only: every change for `watch`, else nothing but
+ * the final object, with the bars on stderr when that is a terminal. Without it: the bars when stdout and stderr
+ * are a terminal, else (output redirected to a log, a pipe) one line per change on stdout.
  */
 export function createRunDisplay({ json, everyChange }: { json: boolean; everyChange: boolean }): RunDisplay {
   if (json && everyChange) return new ChangeLines((action) => JSON.stringify(action));
-  if (process.stderr.isTTY) return new ProgressBars();
-  return json ? silent : new ChangeLines(describeRun);
+  if (json) return process.stderr.isTTY ? new ProgressBars() : silent;
+  return process.stdout.isTTY && process.stderr.isTTY ? new ProgressBars() : new ChangeLines(describeRun);
 }
