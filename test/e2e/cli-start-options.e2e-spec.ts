@@ -1,15 +1,10 @@
+import type { Action } from '../../src/cli/api-client.js';
 import { BuiltService } from '../support/built-service.js';
 import { connectionEnv, requireCliBuild, runCli } from '../support/cli.js';
 import { requireBuild, ServiceProcess, waitFor } from '../support/service-process.js';
 
 // `start --dry-run` and `start --idempotency-key` against the service's `?dry_run=true` and `Idempotency-Key`.
 const ADMIN: readonly [string, string] = ['admin@cli-options.local', 'cli-options-password'];
-
-interface ActionBody {
-  readonly action_uid: string;
-  readonly status: string;
-  readonly node_uid?: string;
-}
 
 interface DryRunBody {
   readonly dry_run: boolean;
@@ -72,8 +67,7 @@ describe('cluster-actions start --dry-run and --idempotency-key (built CLI, buil
     await waitFor(
       'the run to be cancelled',
       async () =>
-        (await slow.json<ActionBody>('/v1/cluster/actions/change_master')).status === 'cancelled' ||
-        undefined,
+        (await slow.json<Action>('/v1/cluster/actions/change_master')).status === 'cancelled' || undefined,
     );
   });
 
@@ -102,12 +96,12 @@ describe('cluster-actions start --dry-run and --idempotency-key (built CLI, buil
       );
     const first = await start('2');
     expect(first.code).toBe(0);
-    const run = parse<ActionBody>(first.stdout);
+    const run = parse<Action>(first.stdout);
     expect(run.status).toBe('completed');
 
     const retry = await start('2');
     expect(retry.code).toBe(0);
-    expect(parse<ActionBody>(retry.stdout)).toMatchObject({
+    expect(parse<Action>(retry.stdout)).toMatchObject({
       action_uid: run.action_uid,
       status: 'completed',
     });
@@ -115,8 +109,6 @@ describe('cluster-actions start --dry-run and --idempotency-key (built CLI, buil
     const reused = await start('3');
     expect(reused.code).toBe(3);
     expect(reused.stderr).toMatch(/422 idempotency_key_reused: /);
-    expect((await fast.json<ActionBody>('/v1/cluster/actions/change_master')).action_uid).toBe(
-      run.action_uid,
-    );
+    expect((await fast.json<Action>('/v1/cluster/actions/change_master')).action_uid).toBe(run.action_uid);
   });
 });

@@ -1,17 +1,9 @@
+import type { Action } from '../../src/cli/api-client.js';
 import { BuiltService } from '../support/built-service.js';
 import { CliProcess, connectionEnv, requireCliBuild, runCli, Terminal } from '../support/cli.js';
 import { requireBuild, ServiceProcess, waitFor } from '../support/service-process.js';
 
 const ADMIN: readonly [string, string] = ['admin@cli.local', 'cli-admin-password'];
-
-interface ActionBody {
-  readonly name: string;
-  readonly action_uid: string;
-  readonly status: string;
-  readonly progress: number;
-  readonly step?: string;
-  readonly error_code?: string;
-}
 
 /** The built service in memory, its change_master steps `stepMs` long. */
 const startService = (env: Record<string, string>) =>
@@ -28,7 +20,7 @@ const startService = (env: Record<string, string>) =>
   );
 
 const parse = <T>(stdout: string): T => JSON.parse(stdout) as T;
-const currentRun = (service: ServiceProcess) => service.json<ActionBody>('/v1/cluster/actions/change_master');
+const currentRun = (service: ServiceProcess) => service.json<Action>('/v1/cluster/actions/change_master');
 
 async function masterOf(service: ServiceProcess): Promise<string | undefined> {
   const status = await service.json<Record<string, { role: string }>>('/v1/nodes/status');
@@ -139,11 +131,11 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       const target = await otherNode(fast);
       const started = await runCli(['start', 'change_master', `node_uid=${target}`, '--wait', '--json'], env);
       expect(started.code).toBe(0);
-      const run = parse<ActionBody>(started.stdout);
+      const run = parse<Action>(started.stdout);
 
       const list = await runCli(['list', '--json'], env);
       expect(list.code).toBe(0);
-      expect(parse<ActionBody[]>(list.stdout)).toContainEqual(
+      expect(parse<Action[]>(list.stdout)).toContainEqual(
         expect.objectContaining({ action_uid: run.action_uid }),
       );
       expect((await runCli(['list'], env)).stdout).toMatch(
@@ -151,14 +143,14 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       );
 
       const get = await runCli(['get', 'change_master', '--json'], env);
-      expect(parse<ActionBody>(get.stdout)).toEqual(await currentRun(fast));
+      expect(parse<Action>(get.stdout)).toEqual(await currentRun(fast));
       expect((await runCli(['get', 'change_master'], env)).stdout).toMatch(
         new RegExp(`^action_uid: +${run.action_uid}$`, 'm'),
       );
 
       const history = await runCli(['history', 'change_master', '--json', '--limit', '1'], env);
       expect(history.code).toBe(0);
-      const page = parse<{ actions: ActionBody[]; next_cursor: string | null }>(history.stdout);
+      const page = parse<{ actions: Action[]; next_cursor: string | null }>(history.stdout);
       expect(page.actions.map((action) => action.action_uid)).toEqual([run.action_uid]);
       const text = await runCli(['history', 'change_master', '--status', 'completed'], env);
       expect(text.stdout).toContain(run.action_uid);
@@ -199,7 +191,7 @@ describe('the cluster-actions CLI (built) against the built service', () => {
     it('wait on a finished run answers at once with its exit code', async () => {
       const { code, stdout } = await runCli(['wait', 'change_master', '--json'], env);
       expect(code).toBe(0);
-      expect(parse<ActionBody>(stdout)).toMatchObject({ status: 'completed', progress: 100 });
+      expect(parse<Action>(stdout)).toMatchObject({ status: 'completed', progress: 100 });
     });
 
     it('a failed run exits 1', async () => {
@@ -209,7 +201,7 @@ describe('the cluster-actions CLI (built) against the built service', () => {
         failingEnv,
       );
       expect(code).toBe(1);
-      expect(parse<ActionBody>(stdout)).toMatchObject({ status: 'failed', error_code: 'timeout' });
+      expect(parse<Action>(stdout)).toMatchObject({ status: 'failed', error_code: 'timeout' });
     });
 
     it('watch --json prints every change of the runs as JSON lines until Ctrl-C, which exits 0', async () => {
@@ -220,7 +212,7 @@ describe('the cluster-actions CLI (built) against the built service', () => {
         await fast.request('POST', '/v1/cluster/actions/change_master', {
           node_uid: await otherNode(fast),
         })
-      ).json()) as ActionBody;
+      ).json()) as Action;
       await watch.waitForStdout(new RegExp(`"action_uid":"${started.action_uid}".*"status":"completed"`));
       watch.interrupt();
       const { code, stdout } = await watch.done;
@@ -228,7 +220,7 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       const statuses = stdout
         .trim()
         .split('\n')
-        .map((line) => parse<ActionBody>(line))
+        .map((line) => parse<Action>(line))
         .filter((action) => action.action_uid === started.action_uid)
         .map((action) => action.status);
       expect(statuses[0]).toBe('queued');
@@ -244,10 +236,10 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       slowEnv = connectionEnv(slow, ADMIN);
     });
 
-    async function startSlowRun(): Promise<ActionBody> {
+    async function startSlowRun(): Promise<Action> {
       const { code, stdout } = await runCli(['start', 'change_master', 'node_uid=2', '--json'], slowEnv);
       expect(code).toBe(0);
-      const run = parse<ActionBody>(stdout);
+      const run = parse<Action>(stdout);
       expect(run.status).toBe('queued');
       await waitFor('the run to be running', async () =>
         (await currentRun(slow)).status === 'running' ? true : undefined,
@@ -270,10 +262,10 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       const waiter = new CliProcess(['wait', 'change_master', '--json'], slowEnv);
       const cancel = await runCli(['cancel', 'change_master', '--json'], slowEnv);
       expect(cancel.code).toBe(0);
-      expect(parse<ActionBody>(cancel.stdout)).toMatchObject({ action_uid: run.action_uid });
+      expect(parse<Action>(cancel.stdout)).toMatchObject({ action_uid: run.action_uid });
       const waited = await waiter.done;
       expect(waited.code).toBe(2);
-      expect(parse<ActionBody>(waited.stdout)).toMatchObject({
+      expect(parse<Action>(waited.stdout)).toMatchObject({
         action_uid: run.action_uid,
         status: 'cancelled',
       });
@@ -286,7 +278,7 @@ describe('the cluster-actions CLI (built) against the built service', () => {
         slowEnv,
       );
       expect(code).toBe(5);
-      expect(parse<ActionBody>(stdout).status).toBe('running');
+      expect(parse<Action>(stdout).status).toBe('running');
       expect(stderr).toContain('Still running after 0.5 s');
       await runCli(['cancel', 'change_master'], slowEnv);
       await untilCancelled();
