@@ -60,17 +60,18 @@ const positiveInteger = (value: string): number => {
  * Runs `work` until it ends or Ctrl-C (or the `--timeout`) aborts its signal. Ctrl-C only stops this process
  * from waiting; whether the run is cancelled is the caller's decision.
  */
-async function untilStopped<T>(
+async function untilStopped(
   timeoutSeconds: number | undefined,
-  work: (signal: AbortSignal) => Promise<T>,
-): Promise<{ result?: T; interrupted: boolean; timedOut: boolean }> {
+  work: (signal: AbortSignal) => Promise<unknown>,
+): Promise<{ interrupted: boolean; timedOut: boolean }> {
   const interrupt = new AbortController();
   const deadline = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timeoutSeconds * 1000);
   const signal = deadline ? AbortSignal.any([interrupt.signal, deadline]) : interrupt.signal;
   const onInterrupt = () => interrupt.abort();
   process.on('SIGINT', onInterrupt);
   try {
-    return { result: await work(signal), interrupted: false, timedOut: false };
+    await work(signal);
+    return { interrupted: false, timedOut: false };
   } catch (error) {
     if (!signal.aborted) throw error;
     return { interrupted: interrupt.signal.aborted, timedOut: !interrupt.signal.aborted };
