@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parseActionParams } from './action-params.js';
 import { actionPath, ApiClient, type Action } from './api-client.js';
@@ -323,10 +324,17 @@ interface UserFields extends JsonOption {
   readonly status?: string;
 }
 
+/** The package's version, from its package.json (two folders above dist/cli/ and src/cli/ alike). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
 /** The `cluster-actions` command line; every action sets `exit` to the code the process ends with. */
 function buildProgram(setExit: (code: ExitCodeValue) => void): Command {
   const program = new Command('cluster-actions')
     .description("Start, follow and cancel cluster actions, and manage users, over the service's HTTP API.")
+    .version(packageVersion())
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .addOption(new Option('--url <url>', `the service (default: ${DEFAULT_URL})`).env('CLUSTER_ACTIONS_URL'))

@@ -78,6 +78,12 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       if (words.length && words[0] !== 'users') expect(stdout).toContain('--json');
     });
 
+    it('--version prints the package version', async () => {
+      const { code, stdout } = await runCli(['--version'], {});
+      expect(code).toBe(0);
+      expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    });
+
     it.each([
       [['frobnicate'], /unknown command/],
       [['list', '--bogus'], /unknown option/],
