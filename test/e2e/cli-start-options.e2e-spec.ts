@@ -36,7 +36,8 @@ describe('cluster-actions start --dry-run and --idempotency-key (built CLI, buil
   beforeAll(async () => {
     requireBuild();
     requireCliBuild();
-    [fast, slow] = await Promise.all([startService('100'), startService('60000')]);
+    fast = await startService('100');
+    slow = await startService('60000');
   });
 
   afterAll(() => BuiltService.killAll());

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Action } from '../../src/cli/api-client.js';
 import { BuiltService } from '../support/built-service.js';
 import { CliProcess, connectionEnv, requireCliBuild, runCli, Terminal } from '../support/cli.js';
@@ -33,6 +35,37 @@ async function otherNode(service: ServiceProcess): Promise<string> {
   return ['1', '2', '3'].find((uid) => uid !== master) ?? '2';
 }
 
+/**
+ * A proxy in front of `service` that fails every event stream with 502 (as some proxies do), so the CLI has to
+ * poll; everything else is passed through.
+ */
+async function startStreamlessProxy(service: ServiceProcess): Promise<{ url: string; close: () => void }> {
+  const proxy = http.createServer((request, response) => {
+    if (request.url?.split('?')[0].endsWith('/events')) {
+      response.writeHead(502, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error_code: 'bad_gateway', description: 'no streams here' }));
+      return;
+    }
+    const upstream = http.request(
+      {
+        host: '127.0.0.1',
+        port: service.port,
+        path: request.url,
+        method: request.method,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => proxy.close() };
+}
+
 describe('the cluster-actions CLI (built) against the built service', () => {
   /** Runs complete in moments. */
   let fast: ServiceProcess;
@@ -45,11 +78,10 @@ describe('the cluster-actions CLI (built) against the built service', () => {
   beforeAll(async () => {
     requireBuild();
     requireCliBuild();
-    [fast, slow, failing] = await Promise.all([
-      startService({ CHANGE_MASTER_STEP_MS: '200' }),
-      startService({ CHANGE_MASTER_STEP_MS: '60000' }),
-      startService({ CHANGE_MASTER_STEP_MS: '60000', CHANGE_MASTER_TIMEOUT_MS: '300' }),
-    ]);
+    // One after the other: three booting at once on a busy machine can each miss ServiceProcess's deadline.
+    fast = await startService({ CHANGE_MASTER_STEP_MS: '200' });
+    slow = await startService({ CHANGE_MASTER_STEP_MS: '60000' });
+    failing = await startService({ CHANGE_MASTER_STEP_MS: '60000', CHANGE_MASTER_TIMEOUT_MS: '300' });
     env = connectionEnv(fast, ADMIN);
   });
 
@@ -192,6 +224,32 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       expect(lines).toContain('change_master running 33% sync_configuration');
       expect(lines.at(-1)).toBe('change_master completed 100% switch_master');
       expect(await masterOf(fast)).toBe(target);
+    });
+
+    it('without event streams (a proxy failing them) start --wait and watch poll instead', async () => {
+      const proxy = await startStreamlessProxy(fast);
+      try {
+        const viaProxy = { ...env, CLUSTER_ACTIONS_URL: proxy.url };
+        const started = await runCli(
+          ['start', 'change_master', `node_uid=${await otherNode(fast)}`, '--wait'],
+          viaProxy,
+        );
+        expect(started.code).toBe(0);
+        expect(started.stdout.trim().split('\n').at(-1)).toBe('change_master completed 100% switch_master');
+
+        const watch = new CliProcess(['watch', 'change_master', '--json'], viaProxy);
+        // The run above is shown first: watching has begun.
+        await watch.waitForStdout(/change_master/);
+        const next = await fast.request('POST', '/v1/cluster/actions/change_master', {
+          node_uid: await otherNode(fast),
+        });
+        const { action_uid } = (await next.json()) as Action;
+        await watch.waitForStdout(new RegExp(`"action_uid":"${action_uid}".*"status":"completed"`));
+        watch.interrupt();
+        expect((await watch.done).code).toBe(0);
+      } finally {
+        proxy.close();
+      }
     });
 
     it('wait on a finished run answers at once with its exit code', async () => {
