@@ -50,7 +50,16 @@ export class ApiClient {
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options, 'application/json');
-    return (await response.json()) as T;
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // Something else answers at that address (a web page, a proxy's login form).
+      throw new CliError(
+        ExitCode.Unreachable,
+        `${method} ${path} answered ${response.status} but not JSON: is --url right?`,
+      );
+    }
   }
 
   /** Opens an event stream; resolves once its head arrived, with the parsed events. */

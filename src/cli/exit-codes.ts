@@ -14,6 +14,8 @@ export const ExitCode = {
   StillActive: 5,
   /** A usage error (sysexits.h EX_USAGE). */
   Usage: 64,
+  /** A bug in the CLI itself (sysexits.h EX_SOFTWARE), rather than 1, which says the run failed. */
+  Internal: 70,
   /** Ctrl-C stopped the waiting (128 + SIGINT, as shells report it). */
   Interrupted: 130,
 } as const;

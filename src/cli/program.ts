@@ -350,7 +350,7 @@ function buildProgram(setExit: (code: ExitCodeValue) => void): Command {
     .addHelpText(
       'after',
       '\nExit codes: 0 done, 1 the run failed or was aborted, 2 it was cancelled, 3 refused (4xx),\n' +
-        '4 service unreachable or 5xx, 5 still running when --timeout ran out, 64 usage error, 130 Ctrl-C.',
+        '4 service unreachable or 5xx, 5 still running when --timeout ran out, 64 usage error, 70 a bug, 130 Ctrl-C.',
     );
   const commands = new Commands(program);
   const run =
@@ -432,6 +432,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       printNote(`cluster-actions: ${error.message}`);
       return error.exitCode;
     }
-    throw error;
+    printNote(`cluster-actions: internal error: ${error instanceof Error ? error.stack : String(error)}`);
+    return ExitCode.Internal;
   }
 }
