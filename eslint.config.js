@@ -27,6 +27,21 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  {
+    // The CLI is a client of the HTTP API: it may not reach into the server's code (or Nest).
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../cli/*'], message: 'src/cli talks to the service over HTTP only.' },
+            { group: ['@nestjs/*'], message: 'src/cli talks to the service over HTTP only.' },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );
