@@ -1,10 +1,10 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger as PinoRoot } from 'pino';
 import { AppConfig, type LogLevel } from '../config/app-config.js';
 import { StartupError } from '../config/startup-error.js';
-import { assignRequestId, EVERY_PATH, routeTemplate, type Middleware } from './request-context.js';
+import { assignRequestId, routeTemplate, type Middleware } from './request-context.js';
 
 /** Nest's level names (LOG_LEVEL) as pino's. */
 const PINO_LEVELS: { readonly [L in LogLevel]: Level } = {
@@ -139,6 +139,8 @@ export const LoggingModule = LoggerModule.forRootAsync({
   useFactory: (logging: AppLogging) => ({
     pinoHttp: { logger: logging.root },
     useExisting: true,
-    forRoutes: [{ path: EVERY_PATH, method: RequestMethod.ALL }],
+    // A plain path: Nest mounts it with Express's `use`, one layer that every request passes at once, where a
+    // route for every method would be 35 layers on every request's way (measured: about 5% of a GET).
+    forRoutes: ['/'],
   }),
 });
