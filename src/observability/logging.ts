@@ -79,16 +79,22 @@ export async function createRootLogger(config: AppConfig): Promise<PinoRoot> {
  * with two child loggers and four listeners per request: measured, a fifth of a GET's rate; this is one and one.)
  */
 export function requestLogging(root: PinoRoot, config: AppConfig): Middleware {
+  // The request line's fields are the service's own (method, path, route, status, duration), none of them a
+  // redacted name or an object that could hold one: it skips path redaction, whose wildcards cost more than the
+  // rest of the line (measured: 13 us a line with it, 1.3 us without). The same text as through the request's
+  // logger: pino writes a child's bindings where this line's first field, reqId, goes.
+  const requestLines = root.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const started = performance.now();
-    const log = root.child({ reqId: assignRequestId(req, res) });
+    const reqId = assignRequestId(req, res);
     // nestjs-pino (useExisting) makes this the logger of everything that runs for the request.
-    (req as { log?: PinoRoot }).log = log;
+    (req as { log?: PinoRoot }).log = root.child({ reqId });
     if (config.logRequests) {
       // 'close' comes for every response, finished or cut off.
       res.once('close', () =>
-        log.info(
+        requestLines.info(
           {
+            reqId,
             method: req.method,
             url: req.url,
             route: routeTemplate(req),
