@@ -43,8 +43,9 @@ interface HistoryParameters {
 const asInteger = (value: boolean): number => (value ? 1 : 0);
 
 /**
- * Runs in SQLite, one statement per call: each condition (status, owner, lease, one active run per name) is
- * checked by the statement that writes, so every read-check-write is atomic.
+ * Runs in SQLite: each condition (status, owner, lease, one active run per name) is checked by the statement
+ * that writes, so every read-check-write is atomic (insertUnlessActive reads first as well, in the same
+ * synchronous call).
  */
 export class SqliteActionsRepository extends ActionsRepository {
   /** The file is locked by one process. */
@@ -54,6 +55,7 @@ export class SqliteActionsRepository extends ActionsRepository {
   private readonly selectByUid;
   private readonly hideStatement;
   private readonly insertStatement;
+  private readonly selectActive;
   private readonly historyStatement;
   private readonly pruneStatement;
   private readonly selectKeptKey;
@@ -77,6 +79,11 @@ export class SqliteActionsRepository extends ActionsRepository {
     this.insertStatement = db.prepare<unknown[]>(
       `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')}) VALUES (${RUN_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING`,
+    );
+    // Read first: an INSERT that DO NOTHING skips still opens a write transaction and commits it, and with
+    // synchronous=FULL that is WAL writes and an fsync (measured: 3 ms, the event loop blocked) for every 409.
+    this.selectActive = db.prepare<[string], Row>(
+      `SELECT 1 FROM action_runs WHERE name = ? AND status IN (${ACTIVE_STATUS_LIST})`,
     );
     this.hideStatement = db.prepare<[string, ActionStatus]>(
       'UPDATE action_runs SET hidden = 1 WHERE action_uid = ? AND status = ? AND hidden = 0',
@@ -127,6 +134,8 @@ export class SqliteActionsRepository extends ActionsRepository {
   }
 
   insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
+    // Both statements run in this one synchronous call on the only connection to the file: nothing comes between.
+    if (this.selectActive.get(run.name)) return Promise.resolve(undefined);
     const { changes } = this.insertStatement.run(runValues(run, asInteger));
     return Promise.resolve(changes === 1 ? run : undefined);
   }
