@@ -111,6 +111,8 @@ export class SqliteActionsRepository extends ActionsRepository {
       (run: ActionRun, key: IdempotencyKey, now: string): KeyedInsert => {
         const kept = this.selectKeptKey.get(key.owner, key.key, now);
         if (kept) return { outcome: 'kept', kept: keptKeyFromRow(kept) };
+        // Read first, as insertUnlessActive does: a refused insert would still commit a write.
+        if (this.selectActive.get(run.name)) return { outcome: 'active' };
         if (this.insertStatement.run(runValues(run, asInteger)).changes !== 1) return { outcome: 'active' };
         upsertKey.run(keyValues(key, run.actionUid));
         return { outcome: 'inserted', run };
