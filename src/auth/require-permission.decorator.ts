@@ -41,8 +41,4 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
  * permission guards it; valid credentials still do.
  */
 export const SignedIn = (): MethodDecorator & ClassDecorator =>
-  applyDecorators(
-    SetMetadata(SIGNED_IN, true),
-    ApiSecurity(BASIC_AUTH),
-    ApiErrors(CREDENTIAL_ERRORS),
-  );
+  applyDecorators(SetMetadata(SIGNED_IN, true), ApiSecurity(BASIC_AUTH), ApiErrors(CREDENTIAL_ERRORS));

@@ -100,6 +100,12 @@ export class Session {
       } catch (error) {
         if (this.stopped.signal.aborted) return;
         if (error instanceof ApiError && error.status === 401) return this.onSignedOut(error.description);
+        // A role without the permission to see runs: retrying cannot help.
+        if (error instanceof ApiError && error.status === 403) {
+          this.connection.textContent = '';
+          this.pageError.textContent = error.description;
+          return;
+        }
         this.connection.textContent = `Live updates interrupted (${describe(error)}); reconnecting…`;
       }
       await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
@@ -118,7 +124,8 @@ export class Session {
 
   /** Shows a run's new state; announces status and step changes to screen readers. */
   private apply(action: Action, announce: boolean): void {
-    if (!isNewer(this.latest.get(action.name), action)) return;
+    // An answer that arrives after sign-out belongs to no page any more.
+    if (this.stopped.signal.aborted || !isNewer(this.latest.get(action.name), action)) return;
     const previous = this.latest.get(action.name);
     this.latest.set(action.name, action);
     this.card(action.name).show(action);
@@ -157,6 +164,7 @@ export class Session {
   private async refreshNodes(): Promise<void> {
     try {
       const nodes = await this.api.nodes();
+      if (this.stopped.signal.aborted) return;
       this.nodesList.replaceChildren(
         ...Object.entries(nodes).map(([uid, node]) =>
           h(
@@ -181,6 +189,7 @@ export class Session {
     if (!name) return;
     try {
       const page = await this.api.history(name, cursor);
+      if (this.stopped.signal.aborted) return;
       const rows = page.actions.map((run) =>
         h(
           'tr',
