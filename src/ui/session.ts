@@ -80,21 +80,18 @@ export class Session {
   private async follow(): Promise<void> {
     let lastEventId: string | undefined;
     while (!this.stopped.signal.aborted) {
-      const seen = new Set<string>();
       try {
         await this.api.stream(
           EVENTS_PATH,
           lastEventId,
           (event) => {
             if (event.id) lastEventId = event.id;
-            const action = JSON.parse(event.data) as Action;
-            seen.add(action.name);
-            this.apply(action, event.event !== 'progress');
+            this.apply(JSON.parse(event.data) as Action, event.event !== 'progress');
           },
           this.stopped.signal,
-          // Read the current state once the stream is open, so that no change falls between the two; a run an
-          // event described meanwhile keeps that newer description.
-          () => void this.loadActions(seen),
+          // Read the current state once the stream is open, so that no change falls between the two (a run an
+          // event described meanwhile keeps that newer description: see isNewer).
+          () => void this.loadActions(),
         );
         this.connection.textContent = 'Live updates interrupted; reconnecting…';
       } catch (error) {
@@ -112,10 +109,10 @@ export class Session {
     }
   }
 
-  private async loadActions(seen: ReadonlySet<string>): Promise<void> {
+  private async loadActions(): Promise<void> {
     this.connection.textContent = 'Live';
     try {
-      for (const action of await this.api.actions()) if (!seen.has(action.name)) this.apply(action, false);
+      for (const action of await this.api.actions()) this.apply(action, false);
       this.pageError.textContent = '';
     } catch (error) {
       this.pageError.textContent = describe(error);
@@ -134,8 +131,12 @@ export class Session {
     }
     // A change of master shows on the nodes at once, not at the next periodic refresh.
     if (action.name === 'change_master' && announce) void this.refreshNodes();
-    const ended = previous?.status !== action.status && !(action.status in STATUS_RANK);
-    if ((ended || previous?.action_uid !== action.action_uid) && this.historySelect.value === action.name) {
+    // The history changes when a run is added or ends.
+    const historyChanged =
+      previous !== undefined &&
+      (previous.action_uid !== action.action_uid ||
+        (previous.status !== action.status && !(action.status in STATUS_RANK)));
+    if (historyChanged && this.historySelect.value === action.name) {
       void this.loadHistory();
     }
   }
