@@ -1,4 +1,4 @@
-import { ACTIVE_STATUSES, type Action, type Api } from './api.js';
+import { isActive, type Action, type Api } from './api.js';
 import { describe, h, time } from './dom.js';
 import { renderParamsFields, type ParamsInput } from './params-form.js';
 
@@ -79,7 +79,7 @@ export class ActionCard {
         : []),
     );
     if (this.cancelButton) {
-      const active = !!action && ACTIVE_STATUSES.includes(action.status);
+      const active = !!action && isActive(action);
       this.cancelButton.hidden = !active;
       // Past the point of no return, or already being cancelled: nothing left to cancel.
       this.cancelButton.disabled = !action?.cancellable || action.status === 'cancelling';

@@ -1,4 +1,5 @@
 /** The service's public HTTP API, as the console uses it: Basic credentials held in this object only. */
+import { EventStreamParser, type StreamEvent } from './event-stream-parser.js';
 
 /** The action object (README: API), with the run's steps when the handler reports them. */
 export interface Action {
@@ -41,11 +42,18 @@ export interface HistoryPage {
 /** `GET /v1/nodes/status`: node uid -> its role and state. */
 export type NodesStatus = Record<string, { readonly role: string; readonly node_status: string }>;
 
-/** One event of a `text/event-stream`. */
-export interface StreamEvent {
-  readonly id?: string;
-  readonly event: string;
-  readonly data: string;
+/** Where a run is in its life: a description of a run never replaces one of a later point. */
+const STATUS_RANK: Readonly<Record<string, number>> = { queued: 0, starting: 1, running: 2, cancelling: 3 };
+const TERMINAL_RANK = 4;
+
+export const isActive = (action: Action): boolean => Object.hasOwn(STATUS_RANK, action.status);
+
+/** Whether `next` describes the same run later than `previous`, or a newer run. */
+export function isNewer(previous: Action | undefined, next: Action): boolean {
+  if (!previous) return true;
+  if (previous.action_uid !== next.action_uid) return next.creation_time >= previous.creation_time;
+  const rank = (action: Action) => (isActive(action) ? STATUS_RANK[action.status] : TERMINAL_RANK);
+  return rank(next) > rank(previous) || (rank(next) === rank(previous) && next.progress >= previous.progress);
 }
 
 /** A refusal or failure the server described with its standard body `{error_code, description}`. */
@@ -59,8 +67,6 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 }
-
-export const ACTIVE_STATUSES: readonly string[] = ['queued', 'starting', 'running', 'cancelling'];
 
 export class Api {
   private readonly authorization: string;
@@ -161,44 +167,4 @@ async function errorOf(response: Response): Promise<ApiError> {
     return new ApiError(response.status, body.error_code, body.description);
   }
   return new ApiError(response.status, 'http_error', `The service answered ${response.status}.`);
-}
-
-/**
- * The `text/event-stream` format (WHATWG HTML, "Server-sent events"): lines of `field: value`, an event ending at
- * an empty line, comments starting with `:`. The few lines a library would take, without a bundler to ship one.
- */
-export class EventStreamParser {
-  private buffer = '';
-  private id?: string;
-  private event?: string;
-  private data: string[] = [];
-
-  constructor(private readonly onEvent: (event: StreamEvent) => void) {}
-
-  push(chunk: string): void {
-    this.buffer += chunk;
-    // Lines end with \n or \r\n (this service writes \n; a lone \r, which the format also allows, it never
-    // writes). The last piece is a line still arriving.
-    const lines = this.buffer.split('\n');
-    this.buffer = lines.pop() ?? '';
-    for (const line of lines) this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
-  }
-
-  private line(line: string): void {
-    if (line === '') {
-      if (this.data.length > 0) {
-        this.onEvent({ id: this.id, event: this.event ?? 'message', data: this.data.join('\n') });
-      }
-      this.event = undefined;
-      this.data = [];
-      return;
-    }
-    if (line.startsWith(':')) return;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
-    else if (field === 'id') this.id = value;
-  }
 }

@@ -1,5 +1,5 @@
 import { ActionCard, type ActionRights } from './action-card.js';
-import { ApiError, type Action, type Api, type SignedInUser } from './api.js';
+import { ApiError, isActive, isNewer, type Action, type Api, type SignedInUser } from './api.js';
 import { byId, describe, h, time } from './dom.js';
 import { paramsInputs, type ParamsInput } from './params-form.js';
 
@@ -7,18 +7,6 @@ const EVENTS_PATH = '/v1/cluster/actions/events';
 /** Nodes change without an action too (a failover, an operator): read them this often besides. */
 const NODES_REFRESH_MS = 5_000;
 const RECONNECT_MS = 2_000;
-/** Where a run is in its life: a description of a run never replaces one of a later point. */
-const STATUS_RANK: Readonly<Record<string, number>> = { queued: 0, starting: 1, running: 2, cancelling: 3 };
-const TERMINAL_RANK = 4;
-
-/** Whether `next` describes the same run later than `previous`, or a newer run. */
-function isNewer(previous: Action | undefined, next: Action): boolean {
-  if (!previous) return true;
-  if (previous.action_uid !== next.action_uid) return next.creation_time >= previous.creation_time;
-  const rank = (action: Action) => STATUS_RANK[action.status] ?? TERMINAL_RANK;
-  return rank(next) > rank(previous) || (rank(next) === rank(previous) && next.progress >= previous.progress);
-}
-
 /** The signed-in console: everything it shows, kept live until `close()`. */
 export class Session {
   private readonly stopped = new AbortController();
@@ -134,8 +122,7 @@ export class Session {
     // The history changes when a run is added or ends.
     const historyChanged =
       previous !== undefined &&
-      (previous.action_uid !== action.action_uid ||
-        (previous.status !== action.status && !(action.status in STATUS_RANK)));
+      (previous.action_uid !== action.action_uid || (previous.status !== action.status && !isActive(action)));
     if (historyChanged && this.historySelect.value === action.name) {
       void this.loadHistory();
     }
