@@ -57,7 +57,14 @@ export function renderParamsFields(
     );
     area.rows = 2;
     area.placeholder = '{}';
-    return () => (area.value.trim() ? (JSON.parse(area.value) as Record<string, unknown>) : {});
+    return () => {
+      if (!area.value.trim()) return {};
+      try {
+        return JSON.parse(area.value) as Record<string, unknown>;
+      } catch (error) {
+        throw new Error(`The parameters are not valid JSON: ${(error as Error).message}`, { cause: error });
+      }
+    };
   }
   const readers = Object.entries(input.schema.properties ?? {}).map(([name, property]) => {
     const id = `${idPrefix}-${name}`;
