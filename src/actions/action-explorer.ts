@@ -42,6 +42,7 @@ export class ActionExplorer implements OnModuleInit {
           name: options.name,
           params: options.params,
           timeoutMs: handler.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+          steps: handler.steps ?? options.steps ?? [],
           handler,
         },
         source,

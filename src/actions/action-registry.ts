@@ -11,6 +11,8 @@ export interface RegisteredAction {
   readonly name: string;
   readonly params?: Type<object>;
   readonly timeoutMs: number;
+  /** The declared steps, in order; empty when there are none. */
+  readonly steps: readonly string[];
   readonly handler: ClusterActionHandler;
 }
 
@@ -27,6 +29,14 @@ export class ActionRegistry {
     }
     if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
       throw new Error(`${source}: timeoutMs of action '${action.name}' must be a positive integer.`);
+    }
+    const badStep = action.steps.find(
+      (step, index) => !ACTION_NAME.test(step) || action.steps.indexOf(step) !== index,
+    );
+    if (badStep !== undefined) {
+      throw new Error(
+        `${source}: step ${JSON.stringify(badStep)} of action '${action.name}' must be snake_case (${ACTION_NAME}) and declared once.`,
+      );
     }
     if (this.actions.has(action.name)) {
       throw new Error(`${source}: action '${action.name}' is already registered by another handler.`);

@@ -37,3 +37,11 @@ export class ActionRunNotFoundError extends DomainError {
     super('not_found', 'action_not_found', `There is no run with action_uid ${quoted(actionUid)}.`);
   }
 }
+
+/** A condition the client set on the current state does not hold (a handler's `preconditions`). */
+export class PreconditionFailedError extends DomainError {
+  /** `description` says which condition and what the state is. */
+  constructor(description: string) {
+    super('conflict', 'precondition_failed', description);
+  }
+}

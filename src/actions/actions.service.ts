@@ -9,6 +9,8 @@ import { ActionRunner } from './action-runner.js';
 import { ActionInProgressError, ActionNotCancellableError, ActionNotFoundError } from './actions.errors.js';
 import { ActionsRepository } from './actions.repository.js';
 import { RunStore } from './run-store.js';
+import { pendingTimeline, type RunStep } from './step-timeline.js';
+import { DomainError } from '../errors/domain-error.js';
 
 /** A request to start a run: `params` already validated against the action type's params DTO. */
 export interface StartAction {
@@ -16,6 +18,26 @@ export interface StartAction {
   readonly params: object;
   readonly actor: Actor;
 }
+
+/** Why a run would not start now: the error its POST would answer. */
+export interface DryRunBlocker {
+  readonly code: string;
+  readonly description: string;
+}
+
+/** What a start would do, found without creating or changing anything. */
+export interface DryRunOutcome {
+  readonly blockers: DryRunBlocker[];
+  /** The timeline the run would start with. */
+  readonly steps: RunStep[];
+}
+
+/**
+ * The refusals a dry run reports as blockers rather than answering them: the state of the cluster or of the
+ * action's runs (404, 406, 409). A malformed request (400) or a store that does not answer (503) is answered
+ * as a start would.
+ */
+const BLOCKING_KINDS = new Set<string>(['not_found', 'not_acceptable', 'conflict']);
 
 /** How often DELETE re-reads a run that changed under it before it gives up with a conflict. */
 const CANCEL_ATTEMPTS = 5;
@@ -48,6 +70,7 @@ export class ActionsService {
   async start({ name, params, actor }: StartAction): Promise<ActionRun> {
     const action = this.registry.require(name);
     await action.handler.precheck(params);
+    await action.handler.preconditions(params);
     const run: ActionRun = {
       actionUid: randomUUID(),
       name,
@@ -56,6 +79,7 @@ export class ActionsService {
       // The parameters as the client gave them (validated: an object with only the DTO's fields), a copy apart
       // from the handler's.
       params: { ...params },
+      steps: pendingTimeline(action.steps),
       creationTime: new Date().toISOString(),
       startedBy: actor.email,
       ...this.runner.claim(),
@@ -65,6 +89,30 @@ export class ActionsService {
     this.runner.launch(stored, action, params);
     this.audit.record('action.start', actor, { action: name, action_uid: run.actionUid, params: run.params });
     return stored;
+  }
+
+  /**
+   * What `start` would answer, without creating or changing anything (no run, no audit record, no event): the
+   * handler's precheck, its preconditions and the one-instance rule, each refusal a blocker.
+   */
+  async dryRun({ name, params }: StartAction): Promise<DryRunOutcome> {
+    const action = this.registry.require(name);
+    const blockers: DryRunBlocker[] = [];
+    const check = async (refuse: () => Promise<void> | void): Promise<void> => {
+      try {
+        await refuse();
+      } catch (error) {
+        if (!(error instanceof DomainError && BLOCKING_KINDS.has(error.kind))) throw error;
+        blockers.push({ code: error.code, description: error.description });
+      }
+    };
+    await check(() => action.handler.precheck(params));
+    await check(() => action.handler.preconditions(params));
+    await check(async () => {
+      const latest = await this.repository.findLatest(name);
+      if (latest && !isTerminal(latest.status)) throw new ActionInProgressError(name);
+    });
+    return { blockers, steps: pendingTimeline(action.steps) };
   }
 
   /**

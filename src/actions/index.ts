@@ -2,3 +2,4 @@
 export { ClusterAction, type ClusterActionOptions } from './cluster-action.decorator.js';
 export { ClusterActionHandler, type ActionContext } from './cluster-action-handler.js';
 export { DomainError, InvalidRequestError, type DomainErrorKind } from '../errors/domain-error.js';
+export { PreconditionFailedError } from './actions.errors.js';

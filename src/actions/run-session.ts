@@ -1,11 +1,13 @@
 import type { Logger } from '@nestjs/common';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
-import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
+import { cancelPatch, withSteps, type ActionRun, type ActionRunPatch } from './action-run.js';
 import type { ActionsRepository, RunFence } from './actions.repository.js';
 import type { RunStore } from './run-store.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
+import { shortened } from '../common/client-text.js';
+import { closeTimeline, enterStep } from './step-timeline.js';
 
 /** Why a run stopped early; it decides the terminal state. */
 interface Failure {
@@ -109,6 +111,8 @@ export class RunSession {
     let failure = this.interrupted;
     if (this.current.status === 'running' && !this.controller.signal.aborted) {
       try {
+        // Again now that it executes: the state may have changed since the run was requested.
+        await this.action.handler.preconditions(this.params);
         await this.action.handler.run(this.params, this.context());
       } catch (error) {
         failure = this.interrupted ?? this.overdue ?? this.failed(error);
@@ -180,16 +184,25 @@ export class RunSession {
   }
 
   private finish(failure: Failure | undefined): Promise<ActionRun> {
-    return this.write((run): ActionRunPatch | undefined => {
-      const endTime = now();
-      if (run.status === 'cancelling') return { status: 'cancelled', endTime };
-      if (!failure)
-        return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
-      // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
-      if (!failure.lost && run.status !== 'running') return undefined;
-      const status = failure.lost ? 'aborted' : 'failed';
-      return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
+    return this.write((run) => {
+      const end = this.endOf(run, failure);
+      return end && withSteps(end, closeTimeline(run.steps, end.status, end.endTime));
     });
+  }
+
+  /** The terminal write of `run` given how its handler stopped; nothing when it is not this session's to end. */
+  private endOf(
+    run: ActionRun,
+    failure: Failure | undefined,
+  ): (ActionRunPatch & Required<Pick<ActionRunPatch, 'status' | 'endTime'>>) | undefined {
+    const endTime = now();
+    if (run.status === 'cancelling') return { status: 'cancelled', endTime };
+    if (!failure)
+      return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
+    // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
+    if (!failure.lost && run.status !== 'running') return undefined;
+    const status = failure.lost ? 'aborted' : 'failed';
+    return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
   }
 
   private context(): ActionContext {
@@ -206,7 +219,26 @@ export class RunSession {
         }
         this.progressFloor = Math.max(this.progressFloor, percent);
         const progress = this.progressFloor;
-        await this.write((run) => (run.status === 'running' ? { progress, step } : undefined));
+        let refusedStep = false;
+        await this.write((run) => {
+          if (run.status !== 'running') return undefined;
+          if (this.action.steps.length === 0) return { progress, step };
+          if (step === undefined) return { progress }; // still in the running step
+          const steps = enterStep(run.steps ?? [], step, now());
+          if (!steps) {
+            refusedStep = true;
+            return undefined;
+          }
+          return steps === run.steps ? { progress, step } : { progress, step, steps };
+        });
+        if (refusedStep) {
+          await this.stop({
+            code: 'invalid_step',
+            message:
+              `The handler reported step ${JSON.stringify(shortened(String(step), 64))}, which is not one of ` +
+              `the steps it declares still ahead (${this.action.steps.join(', ')}).`,
+          });
+        }
       },
       pointOfNoReturn: async () => {
         this.noReturn = true;

@@ -4,7 +4,7 @@ import type { ClusterNode } from './node.js';
 export interface ChangeMasterContext {
   /** Aborted when the run is cancelled, times out, or the service stops: stop at the next safe point. */
   readonly signal: AbortSignal;
-  /** Records progress (0-100) and the current step. */
+  /** Records progress (0-100) and the current step, one of `changeMasterSteps`. */
   readonly progress: (percent: number, step: string) => Promise<void>;
   /**
    * Declares that the master has moved (or is about to, irrevocably): from then on the run can no longer be
@@ -20,6 +20,13 @@ export interface ChangeMasterContext {
  * CLUSTER_NODES: `local/` simulates a topology, `redis/` manages a live Redis replication group.
  */
 export abstract class ClusterControl {
+  /** The steps `changeMaster` reports, in order: the timeline of a change_master run. */
+  abstract readonly changeMasterSteps: readonly string[];
+  /**
+   * The uid of the master as the cluster has it now (not the last observation: a precondition must not pass on
+   * a stale view); `undefined` when not exactly one node is master.
+   */
+  abstract masterUid(): Promise<number | undefined>;
   /** Every node, ordered by uid, as last observed: never waits for a slow or down node. */
   abstract listNodes(): Promise<ClusterNode[]>;
   /** One node as last observed; `undefined` if `uid` is not a node. */

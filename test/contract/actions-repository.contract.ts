@@ -156,6 +156,43 @@ export function actionsRepositoryContract(
       expect(await repository.update(run.actionUid, 'running', patch)).toStrictEqual({ ...run, ...patch });
     });
 
+    it('stores the step timeline in order with its times, replaces it on update, and reads it back everywhere', async () => {
+      const run = aRun({
+        steps: [
+          { name: 'check_target', status: 'pending' },
+          { name: 'switch', status: 'pending' },
+        ],
+      });
+      expect(await repository.insertUnlessActive(run)).toStrictEqual(run);
+      await repository.update(run.actionUid, 'queued', { status: 'running' });
+      const steps = [
+        {
+          name: 'check_target',
+          status: 'done',
+          startTime: '2026-01-01T00:00:00.000Z',
+          endTime: '2026-01-01T00:00:01.500Z',
+        },
+        { name: 'switch', status: 'running', startTime: '2026-01-01T00:00:01.500Z' },
+      ] as const;
+      const moved = await repository.update(run.actionUid, 'running', { step: 'switch', steps });
+      expect(moved).toStrictEqual({ ...run, status: 'running', step: 'switch', steps });
+      // A write that does not name the steps keeps them.
+      const ended = await repository.update(run.actionUid, 'running', { status: 'failed' });
+      expect(ended?.steps).toStrictEqual(steps);
+      expect(await repository.findByUid(run.actionUid)).toStrictEqual(ended);
+      expect(await repository.listLatest()).toStrictEqual([ended]);
+      expect((await repository.history(run.name, { limit: 10 })).runs).toStrictEqual([ended]);
+    });
+
+    it('keeps an empty timeline empty and a run stored without one without one', async () => {
+      const empty = aRun({ name: 'no_steps', steps: [] });
+      const none = aRun({ name: 'older' });
+      await repository.insertUnlessActive(empty);
+      await repository.insertUnlessActive(none);
+      expect((await repository.findByUid(empty.actionUid))?.steps).toStrictEqual([]);
+      expect(await repository.findByUid(none.actionUid)).not.toHaveProperty('steps');
+    });
+
     it('keeps a run cancellable until a patch records its point of no return, and after it ends', async () => {
       const run = aRun({ status: 'running' });
       await repository.insertUnlessActive(run);

@@ -44,6 +44,20 @@ class BadlyNamed extends ClusterActionHandler {
   }
 }
 
+@ClusterAction({ name: 'step_twice', steps: ['check', 'move', 'check'] })
+class StepDeclaredTwice extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'bad_step', steps: ['Move Shards'] })
+class BadlyNamedStep extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 @ClusterAction({ name: 'change_master' })
 class ShadowsChangeMaster extends ClusterActionHandler {
   run(): Promise<void> {
@@ -96,6 +110,12 @@ describe('extension API start-up checks', () => {
     ],
     ['a name that is not snake_case', [BadlyNamed], /"Bad-Name" must be snake_case/],
     ['a second change_master', [ShadowsChangeMaster], /action 'change_master' is already registered/],
+    [
+      'a step declared twice',
+      [StepDeclaredTwice],
+      /step "check" of action 'step_twice' must be .* declared once/,
+    ],
+    ['a step name that is not snake_case', [BadlyNamedStep], /step "Move Shards" of action 'bad_step'/],
   ])('%s stops the start-up with a clear message', async (_case, providers, message) => {
     await expect(createTestApp({ imports: [moduleWith(...providers)] })).rejects.toThrow(message);
   });

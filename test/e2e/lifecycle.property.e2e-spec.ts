@@ -7,8 +7,8 @@ import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../suppo
 
 /**
  * Model-based test: random sequences of starts (valid and invalid, several at once), cancels, reads, progress
- * reports, completions, failures, hangs and change_master runs against the real app over HTTP, each checked
- * against a small reference model. After every command: the response codes the model predicts (of parallel
+ * reports, completions, failures, hangs, change_master runs and dry runs of both against the real app over HTTP,
+ * each checked against a small reference model (a dry run answers the blockers it predicts and changes nothing). After every command: the response codes the model predicts (of parallel
  * starts on an idle action exactly one 200, the others 409), only legal transitions, progress that never
  * decreases and is 100 exactly when completed, terminal states that never change, exactly one master.
  */
@@ -211,6 +211,80 @@ class ChangeMaster implements Command {
   toString = () => `ChangeMaster(${this.node})`;
 }
 
+interface DryRunBody {
+  readonly dry_run: true;
+  readonly would_start: boolean;
+  readonly blockers: { error_code: string }[];
+  readonly steps: { name: string; status: string }[];
+}
+
+/** Asks what a start would do: the model predicts the answer, and that nothing changed (checkInvariants). */
+async function dryRun(real: Real, path: string, body: object, blockers: string[]): Promise<DryRunBody> {
+  const response = await real.http
+    .post(`${path}?dry_run=true`)
+    .auth(...real.auth)
+    .send(body)
+    .expect(200);
+  const answer = response.body as DryRunBody;
+  expect(answer.dry_run).toBe(true);
+  expect(answer.blockers.map((blocker) => blocker.error_code)).toEqual(blockers);
+  expect(answer.would_start).toBe(blockers.length === 0);
+  return answer;
+}
+
+/** A dry run of the test action: refused by its precheck (label `refuse`), blocked by its run in progress. */
+class DryRunStart implements Command {
+  constructor(
+    readonly valid: boolean,
+    readonly refused: boolean,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    if (!this.valid) {
+      await real.http
+        .post(`${PATH}?dry_run=true`)
+        .auth(...real.auth)
+        .send({ ignore_signal: 'yes' })
+        .expect(400);
+    } else {
+      const blockers = [
+        ...(this.refused ? ['label_refused'] : []),
+        ...(isActive(model) ? ['action_in_progress'] : []),
+      ];
+      const answer = await dryRun(real, PATH, this.refused ? { label: 'refuse' } : {}, blockers);
+      expect(answer.steps).toEqual([]); // the test action declares none
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => `DryRunStart(${this.valid ? (this.refused ? 'refused' : 'valid') : 'invalid'})`;
+}
+
+/** A dry run of change_master: node 4 is down; an expected master other than the model's is a blocker. */
+class DryRunChangeMaster implements Command {
+  constructor(
+    readonly node: string,
+    readonly expectedMaster: string | undefined,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const blockers = [
+      ...(this.node === '4' ? ['node_not_active'] : []),
+      ...(this.expectedMaster !== undefined && this.expectedMaster !== model.master
+        ? ['precondition_failed']
+        : []),
+    ];
+    const answer = await dryRun(
+      real,
+      '/v1/cluster/actions/change_master',
+      { node_uid: this.node, expected_master_uid: this.expectedMaster },
+      blockers,
+    );
+    expect(answer.steps.map((step) => step.status)).toEqual(['pending', 'pending', 'pending']);
+    await checkInvariants(real, model);
+  }
+  toString = () => `DryRunChangeMaster(${this.node}, expected ${this.expectedMaster ?? 'any'})`;
+}
+
 const commands = [
   fc
     .tuple(fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 5 }))
@@ -219,6 +293,10 @@ const commands = [
   fc.integer({ min: 0, max: 100 }).map((percent) => new Progress(percent)),
   fc.constantFrom('complete' as const, 'fail' as const).map((outcome) => new Finish(outcome)),
   fc.constantFrom(...NODES).map((node) => new ChangeMaster(node)),
+  fc.tuple(fc.boolean(), fc.boolean()).map(([valid, refused]) => new DryRunStart(valid, refused)),
+  fc
+    .tuple(fc.constantFrom(...NODES), fc.option(fc.constantFrom(...NODES), { nil: undefined }))
+    .map(([node, expected]) => new DryRunChangeMaster(node, expected)),
 ];
 
 describe('lifecycle model', () => {

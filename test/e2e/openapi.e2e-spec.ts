@@ -131,7 +131,10 @@ describe('OpenAPI document and Swagger UI', () => {
   it('gives every registered action type its own path with its params schema', () => {
     expect(bodySchemaOf('/v1/cluster/actions/change_master')).toEqual({
       type: 'object',
-      properties: { node_uid: { type: 'string', pattern: expect.any(String) } },
+      properties: {
+        node_uid: { type: 'string', pattern: expect.any(String) },
+        expected_master_uid: { type: 'string', pattern: expect.any(String) },
+      },
       required: ['node_uid'],
       additionalProperties: false,
     });

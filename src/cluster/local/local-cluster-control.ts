@@ -16,6 +16,7 @@ const STEPS = ['prepare_handover', 'sync_configuration', 'switch_master'] as con
  */
 export class LocalClusterControl extends ClusterControl implements OnModuleInit {
   private readonly logger = new Logger(LocalClusterControl.name);
+  readonly changeMasterSteps = STEPS;
 
   constructor(
     private readonly nodes: NodesRepository,
@@ -45,6 +46,11 @@ export class LocalClusterControl extends ClusterControl implements OnModuleInit 
 
   getNode(uid: number): Promise<ClusterNode | undefined> {
     return this.nodes.get(uid);
+  }
+
+  async masterUid(): Promise<number | undefined> {
+    const masters = (await this.nodes.list()).filter((node) => node.role === 'master');
+    return masters.length === 1 ? masters[0].uid : undefined;
   }
 
   async checkChangeMaster(uid: number): Promise<void> {

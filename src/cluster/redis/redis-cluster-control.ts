@@ -5,7 +5,7 @@ import { NodeNotActiveError, NodeNotFoundError, TopologyNotHealthyError } from '
 import type { ClusterNode, NodeStatus } from '../node.js';
 import { NodesRepository } from '../nodes.repository.js';
 import { RedisGroup, type RedisMember } from './redis-group.js';
-import { Switchover } from './switchover.js';
+import { Switchover, SWITCHOVER_STEPS } from './switchover.js';
 import { mastersOf, statusOf, toClusterNodes, topologyProblem, type NodeObservation } from './topology.js';
 
 /**
@@ -23,6 +23,7 @@ export class RedisClusterControl extends ClusterControl implements OnModuleInit,
   /** Aborted when the service stops: a switchover in progress stops at its next safe point. */
   private readonly stopping = new AbortController();
   private switchover?: Promise<unknown>;
+  readonly changeMasterSteps = SWITCHOVER_STEPS;
 
   constructor(
     private readonly nodes: NodesRepository,
@@ -81,6 +82,11 @@ export class RedisClusterControl extends ClusterControl implements OnModuleInit,
 
   getNode(uid: number): Promise<ClusterNode | undefined> {
     return Promise.resolve(toClusterNodes(this.observations).find((node) => node.uid === uid));
+  }
+
+  async masterUid(): Promise<number | undefined> {
+    const masters = mastersOf(await this.group!.inspectAll());
+    return masters.length === 1 ? masters[0].uid : undefined;
   }
 
   checkChangeMaster(uid: number): Promise<void> {

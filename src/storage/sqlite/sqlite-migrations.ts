@@ -88,4 +88,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('queued', 'starting', 'running', 'cancelling');
     `,
   },
+  {
+    version: 4,
+    description: "each run's step timeline",
+    sql: `ALTER TABLE action_runs ADD COLUMN steps TEXT; -- JSON: [{name, status, startTime, endTime}]`,
+  },
 ];
