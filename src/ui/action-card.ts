@@ -1,5 +1,5 @@
 import { isActive, type Action, type Api } from './api.js';
-import { describe, h, time } from './dom.js';
+import { describe, h, time, TIME_ONLY } from './dom.js';
 import { renderParamsFields, type ParamsInput } from './params-form.js';
 
 /** What the signed-in user may do with actions (from the permissions of its role). */
@@ -98,7 +98,15 @@ export class ActionCard {
           { className: `step-item status-${step.status.replace(/\W/g, '-')}` },
           h('span', { className: 'step-name' }, step.name),
           h('span', { className: 'step-status' }, step.status),
-          h('span', { className: 'step-time' }, time(step.start_time), ' → ', time(step.end_time)),
+          step.start_time
+            ? h(
+                'span',
+                { className: 'step-time' },
+                time(step.start_time, TIME_ONLY),
+                ' → ',
+                time(step.end_time, TIME_ONLY),
+              )
+            : '',
         ),
       ),
     );

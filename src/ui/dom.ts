@@ -25,15 +25,13 @@ export function byId<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
+const DATE_AND_TIME: Intl.DateTimeFormatOptions = { dateStyle: 'short', timeStyle: 'medium' };
+export const TIME_ONLY: Intl.DateTimeFormatOptions = { timeStyle: 'medium' };
+
 /** A `<time>` for an ISO 8601 instant, shown in the browser's locale and time zone. */
-export function time(iso: string | undefined): HTMLElement | string {
+export function time(iso: string | undefined, style = DATE_AND_TIME): HTMLElement | string {
   if (!iso) return '—';
-  const date = new Date(iso);
-  return h(
-    'time',
-    { dateTime: iso, title: iso },
-    date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' }),
-  );
+  return h('time', { dateTime: iso, title: iso }, new Date(iso).toLocaleString(undefined, style));
 }
 
 /** What went wrong, as the server described it when it did. */

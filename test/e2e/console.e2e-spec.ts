@@ -127,6 +127,13 @@ describe('the web console in a real browser', () => {
     expect(values.at(-1)).toBe(100);
     await expect(card(page, 'change_master').locator('.percent').textContent()).resolves.toBe('100%');
     expect(await card(page, 'change_master').locator('.details').textContent()).toContain(t.admin[0]);
+    // The step timeline: the steps the server reports, each done, in order.
+    const { body: run } = await t.http.get('/v1/cluster/actions/change_master').auth(...t.admin);
+    const steps = (run as { steps: { name: string; status: string }[] }).steps;
+    expect(steps.length).toBeGreaterThan(0);
+    const timeline = card(page, 'change_master').getByRole('list', { name: 'change_master steps' });
+    expect(await timeline.locator('.step-name').allTextContents()).toEqual(steps.map((step) => step.name));
+    expect(await timeline.locator('.step-status').allTextContents()).toEqual(steps.map(() => 'done'));
     await master(page).filter({ hasText: 'Node 2' }).waitFor();
     expect(await master(page).count()).toBe(1);
     // Screen readers hear the status change.
