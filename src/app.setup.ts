@@ -7,6 +7,7 @@ import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { useObservability } from './observability/observability.js';
 import { setUpOpenApi } from './openapi/openapi.js';
+import { serveConsole } from './transport/web-console.js';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
@@ -27,6 +28,7 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   app.useGlobalGuards(new JsonBodyGuard(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalFilters(new HttpExceptionFilter());
   setUpOpenApi(app, config);
+  serveConsole(app);
   return app;
 }
 
