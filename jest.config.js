@@ -15,7 +15,12 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   // Sources import './x.js' (nodenext); Jest resolves the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The package's entry points (`import ... from 'cluster-actions'`) from the sources.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^cluster-actions$': '<rootDir>/src/index.ts',
+    '^cluster-actions/testing$': '<rootDir>/src/testing/index.ts',
+  },
   testEnvironment: 'node',
 };
 

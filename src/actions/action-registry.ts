@@ -1,6 +1,10 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { ClusterActionHandler } from './cluster-action-handler.js';
+import { StartupError } from '../config/startup-error.js';
 import { UnknownActionError } from './actions.errors.js';
+
+/** A handler that breaks the registry's rules: start-up stops with this line, which names the handler's module. */
+export class InvalidActionHandlerError extends StartupError {}
 
 /** A run that outlives this without settling ends `failed` with `timeout`: nothing stays in progress forever. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
@@ -21,15 +25,19 @@ export class ActionRegistry {
 
   register(action: RegisteredAction, source: string): void {
     if (!ACTION_NAME.test(action.name)) {
-      throw new Error(
+      throw new InvalidActionHandlerError(
         `${source}: action name ${JSON.stringify(action.name)} must be snake_case (${ACTION_NAME}).`,
       );
     }
     if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
-      throw new Error(`${source}: timeoutMs of action '${action.name}' must be a positive integer.`);
+      throw new InvalidActionHandlerError(
+        `${source}: timeoutMs of action '${action.name}' must be a positive integer.`,
+      );
     }
     if (this.actions.has(action.name)) {
-      throw new Error(`${source}: action '${action.name}' is already registered by another handler.`);
+      throw new InvalidActionHandlerError(
+        `${source}: action '${action.name}' is already registered by another handler.`,
+      );
     }
     this.actions.set(action.name, action);
   }

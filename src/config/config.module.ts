@@ -1,4 +1,10 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type FactoryProvider,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import { AppConfig } from './app-config.js';
 
 /** Provides the AppConfig, validated before the application is built, to every module. */
@@ -9,6 +15,26 @@ export class ConfigModule {
     return {
       module: ConfigModule,
       providers: [{ provide: AppConfig, useValue: config }],
+      exports: [AppConfig],
+    };
+  }
+
+  /** The AppConfig from a factory that may use the providers of `imports`. */
+  static forRootAsync(options: {
+    readonly imports?: ModuleMetadata['imports'];
+    readonly inject?: FactoryProvider['inject'];
+    readonly useFactory: (...args: never[]) => AppConfig | Promise<AppConfig>;
+  }): DynamicModule {
+    return {
+      module: ConfigModule,
+      imports: options.imports ?? [],
+      providers: [
+        {
+          provide: AppConfig,
+          useFactory: options.useFactory as FactoryProvider['useFactory'],
+          inject: options.inject ?? [],
+        },
+      ],
       exports: [AppConfig],
     };
   }

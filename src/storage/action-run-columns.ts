@@ -21,6 +21,7 @@ const COLUMN_OF = {
   leaseExpiresAt: 'lease_expires_at',
   hidden: 'hidden',
   cancellable: 'cancellable',
+  result: 'result',
 } as const satisfies Record<keyof ActionRun, string>;
 
 type RunField = keyof typeof COLUMN_OF;
@@ -36,7 +37,7 @@ export const ACTIVE_STATUS_LIST = ACTION_STATUSES.filter((status) => !isTerminal
 
 /**
  * The given fields of a run as `[column, value]` pairs for a write: an absent field (or one set to undefined)
- * is NULL, params are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
+ * is NULL, params and result are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
  * boolean (`cancellable` is true unless the run says false).
  */
 export function toColumns(
@@ -47,7 +48,9 @@ export function toColumns(
     .filter((field) => field in COLUMN_OF)
     .map((field) => {
       const value = fields[field];
-      if (field === 'params') return [COLUMN_OF[field], JSON.stringify(value)];
+      if (field === 'params' || field === 'result') {
+        return [COLUMN_OF[field], value === undefined ? null : JSON.stringify(value)];
+      }
       if (field === 'hidden') return [COLUMN_OF[field], boolean(value === true)];
       if (field === 'cancellable') return [COLUMN_OF[field], boolean(value !== false)];
       return [COLUMN_OF[field], value ?? null];
@@ -56,7 +59,8 @@ export function toColumns(
 
 /**
  * A stored row as a run, the same from every backend: NULL columns and a false `hidden` are absent fields,
- * timestamps ISO strings (PostgreSQL gives Dates), params parsed (SQLite gives JSON text).
+ * timestamps ISO strings (PostgreSQL gives Dates), params and result parsed (SQLite gives JSON
+ * text).
  */
 export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
   const run: Record<string, unknown> = {};
@@ -67,8 +71,8 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
       if (value === true || value === 1) run.hidden = true;
     } else if (field === 'cancellable') {
       if (value === false || value === 0) run.cancellable = false;
-    } else if (field === 'params') {
-      run.params = typeof value === 'string' ? JSON.parse(value) : value;
+    } else if (field === 'params' || field === 'result') {
+      run[field] = typeof value === 'string' ? JSON.parse(value) : value;
     } else {
       run[field] = value instanceof Date ? value.toISOString() : value;
     }

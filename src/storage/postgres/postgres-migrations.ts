@@ -72,4 +72,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX login_throttle_expire ON login_throttle (expire);
     `,
   },
+  {
+    version: 3,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result json;`,
+  },
 ];

@@ -88,4 +88,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('queued', 'starting', 'running', 'cancelling');
     `,
   },
+  {
+    version: 4,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result TEXT; -- JSON object`,
+  },
 ];
