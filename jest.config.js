@@ -28,7 +28,12 @@ export default {
   // Two cores run several suites at once, each booting apps and hashing passwords: leave room under load.
   testTimeout: 20_000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/src', '<rootDir>/examples'],
+      testMatch: ['**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

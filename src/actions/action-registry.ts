@@ -22,6 +22,8 @@ export interface RegisteredAction {
 @Injectable()
 export class ActionRegistry {
   private readonly actions = new Map<string, RegisteredAction>();
+  /** Where each action type was registered from, for the message that refuses a second one. */
+  private readonly sources = new Map<string, string>();
 
   register(action: RegisteredAction, source: string): void {
     if (!ACTION_NAME.test(action.name)) {
@@ -34,12 +36,14 @@ export class ActionRegistry {
         `${source}: timeoutMs of action '${action.name}' must be a positive integer.`,
       );
     }
-    if (this.actions.has(action.name)) {
+    const registered = this.sources.get(action.name);
+    if (registered !== undefined) {
       throw new InvalidActionHandlerError(
-        `${source}: action '${action.name}' is already registered by another handler.`,
+        `${source}: action '${action.name}' is already registered by another handler (${registered}).`,
       );
     }
     this.actions.set(action.name, action);
+    this.sources.set(action.name, source);
   }
 
   get(name: string): RegisteredAction | undefined {

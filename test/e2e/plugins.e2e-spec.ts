@@ -1,0 +1,146 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { BuiltService, requireBuild } from '../support/built-service.js';
+import { ServiceProcess, waitFor } from '../support/service-process.js';
+
+const ADMIN = ['admin@plugins.local', 'plugins-admin-password'] as const;
+/** The example extension as built by `npm run build`, named as an operator would: relative to the working directory. */
+const SNAPSHOT_PLUGIN = './examples/snapshot/dist/index.js';
+
+interface Run {
+  readonly action_uid: string;
+  readonly status: string;
+  readonly progress: number;
+  readonly step?: string;
+  readonly result?: { readonly nodes: Record<string, { readonly status: string }> };
+}
+
+describe('the snapshot example loaded through EXTENSION_MODULES into the built service', () => {
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    requireBuild();
+    service = await ServiceProcess.start(
+      {
+        DATABASE_URL: 'memory:',
+        ADMIN_EMAIL: ADMIN[0],
+        ADMIN_PASSWORD: ADMIN[1],
+        EXTENSION_MODULES: SNAPSHOT_PLUGIN,
+        // Each node's simulated save takes this long: long enough to see a run between two nodes.
+        CHANGE_MASTER_STEP_MS: '300',
+      },
+      ADMIN,
+    );
+  });
+
+  afterAll(() => BuiltService.killAll());
+
+  const latest = () => service.json<Run>('/v1/cluster/actions/snapshot');
+
+  it('starts a run that saves every node with progress per node and per-node results, then shows it in history', async () => {
+    expect(service.output).toContain('Extension modules: SnapshotModule.');
+    const started = (await (await service.request('POST', '/v1/cluster/actions/snapshot')).json()) as Run;
+    expect(started.status).toBe('queued');
+    const seenSteps = new Set<string>();
+    const done = await waitFor('the snapshot to complete', async () => {
+      const run = await latest();
+      if (run.step) seenSteps.add(run.step);
+      return run.status === 'completed' ? run : undefined;
+    });
+    expect(done.progress).toBe(100);
+    expect(Object.values(done.result!.nodes).map((node) => node.status)).toEqual(['saved', 'saved', 'saved']);
+    expect(
+      [...seenSteps].every((step) => /^saving node [123] \(node[123]\.cluster\.local\)$/.test(step)),
+    ).toBe(true);
+    const history = await service.json<{ actions: Run[] }>('/v1/cluster/actions/snapshot/history');
+    expect(history.actions.map((run) => run.action_uid)).toEqual([started.action_uid]);
+    expect(history.actions[0].result).toEqual(done.result);
+  });
+
+  it('stops between nodes on DELETE: the run ends cancelled with the nodes saved so far', async () => {
+    expect((await service.request('POST', '/v1/cluster/actions/snapshot')).status).toBe(200);
+    await waitFor('the first node to be saved', async () => ((await latest()).result ? true : undefined));
+    expect((await service.request('DELETE', '/v1/cluster/actions/snapshot')).status).toBe(200);
+    const end = await waitFor('the cancel to be recorded', async () => {
+      const run = await latest();
+      return run.status === 'cancelled' ? run : undefined;
+    });
+    expect(Object.keys(end.result!.nodes).length).toBeLessThan(3);
+  });
+
+  it('is listed with the built-in action types in the OpenAPI document', async () => {
+    const document = await service.json<{ paths: Record<string, unknown> }>('/docs-json');
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1/cluster/actions/snapshot', '/v1/cluster/actions/change_master']),
+    );
+  });
+});
+
+describe('bad extension modules stop the start-up of the built service', () => {
+  /** Inside the package, so that the plugins import `cluster-actions` as an installed extension would. */
+  let folder: string;
+
+  beforeAll(() => {
+    requireBuild();
+    mkdirSync('test-output', { recursive: true });
+    folder = mkdtempSync(join('test-output', 'plugins-'));
+  });
+
+  afterEach(() => BuiltService.killAll());
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** Writes a plugin file and returns its EXTENSION_MODULES specifier (relative to the working directory). */
+  function plugin(name: string, source: string): string {
+    writeFileSync(join(folder, name), source);
+    return `./${relative(process.cwd(), join(folder, name))}`;
+  }
+
+  it.each([
+    [
+      'a module that cannot be loaded',
+      () => plugin('broken.js', "import 'no-such-package-for-cluster-actions';\n"),
+      /^cluster-actions: Extension module '\.\/test-output\/plugins-\w+\/broken\.js' \(EXTENSION_MODULES\) cannot be loaded: Cannot find package 'no-such-package-for-cluster-actions'/,
+    ],
+    [
+      'a path that does not exist',
+      () => './no/such/plugin.js',
+      /^cluster-actions: Extension module '\.\/no\/such\/plugin\.js' \(EXTENSION_MODULES\) cannot be loaded: Cannot find module/,
+    ],
+    [
+      'a module without a Nest module as its default export',
+      () => plugin('no-module.js', 'export default class NotAModule {}\n'),
+      /^cluster-actions: Extension module '.*no-module\.js' \(EXTENSION_MODULES\) has no Nest module as its default export/,
+    ],
+    [
+      'a handler that breaks the registry rules',
+      () =>
+        plugin(
+          'shadows.js',
+          [
+            "import { Module } from '@nestjs/common';",
+            "import { ClusterAction, ClusterActionHandler } from 'cluster-actions';",
+            'class Shadow extends ClusterActionHandler { run() { return Promise.resolve(); } }',
+            "ClusterAction({ name: 'change_master' })(Shadow);",
+            'export default class ShadowModule {}',
+            'Module({ providers: [Shadow] })(ShadowModule);',
+            '',
+          ].join('\n'),
+        ),
+      // Both handlers are named (Nest finds the plugin's first).
+      /^cluster-actions: Module ClusterModule, @ClusterAction on ChangeMasterHandler: action 'change_master' is already registered by another handler \(Module ShadowModule, @ClusterAction on Shadow\)\.$/,
+    ],
+  ])('%s: one line naming the module, exit 1', async (_case, specifier, message) => {
+    const service = new BuiltService({
+      PORT: '0',
+      DATABASE_URL: 'memory:',
+      ADMIN_EMAIL: ADMIN[0],
+      ADMIN_PASSWORD: ADMIN[1],
+      EXTENSION_MODULES: specifier(),
+    });
+    expect(await service.exitWithin(10_000)).toEqual({ code: 1, signal: null });
+    const lines = service.output.split('\n').filter((line) => line.startsWith('cluster-actions: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(service.output).not.toMatch(/^\s+at /m);
+  });
+});
