@@ -11,3 +11,5 @@ export { NodeNotActiveError, NodeNotFoundError } from './cluster/cluster.errors.
 export { ClusterActionsModule, type ClusterActionsAsyncOptions } from './cluster-actions.module.js';
 export { AppConfig } from './config/app-config.js';
 export { configureApp } from './app.setup.js';
+export { Permission } from './auth/permissions.js';
+export { Public, RequirePermission } from './auth/require-permission.decorator.js';

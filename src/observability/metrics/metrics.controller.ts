@@ -1,4 +1,5 @@
-import { Controller, Get, Header, NotFoundException } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
 import { Permission } from '../../auth/permissions.js';
@@ -15,10 +16,11 @@ export class MetricsController {
 
   @Get()
   @RequirePermission(Permission.ViewClusterStats)
-  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
-  scrape(): Promise<string> {
+  scrape(@Res({ passthrough: true }) response: Response): Promise<string> {
     // Mounted with METRICS=off only under ClusterActionsModule.forRootAsync (see MetricsModule.forRoot).
     if (!this.config.metrics) throw new NotFoundException();
+    // Set here rather than with @Header, which would also label the 404's JSON body.
+    response.setHeader('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE);
     return this.metrics.registry.metrics();
   }
 }
