@@ -31,7 +31,7 @@ export default {
     {
       ...common,
       displayName: 'unit',
-      roots: ['<rootDir>/src', '<rootDir>/examples'],
+      roots: ['<rootDir>/src', '<rootDir>/examples', '<rootDir>/test/compat'],
       testMatch: ['**/*.spec.ts'],
     },
     {

@@ -9,7 +9,19 @@ export { ClusterControl, type ChangeMasterContext, type NodePersisted } from './
 export type { ClusterNode, NodeReplication, NodeRole, NodeStatus } from './cluster/node.js';
 export { NodeNotActiveError, NodeNotFoundError } from './cluster/cluster.errors.js';
 export { ClusterActionsModule, type ClusterActionsAsyncOptions } from './cluster-actions.module.js';
-export { AppConfig } from './config/app-config.js';
+export {
+  AppConfig,
+  type ClusterNodesConfig,
+  type DatabaseConfig,
+  type HistoryRetention,
+  type HttpSettings,
+  type InitialNode,
+  type LogLevel,
+  type RedisNodeConfig,
+  type RedisTimings,
+  type TlsFiles,
+  type TrustProxy,
+} from './config/app-config.js';
 export { configureApp } from './app.setup.js';
 export { Permission } from './auth/permissions.js';
 export { Public, RequirePermission } from './auth/require-permission.decorator.js';
