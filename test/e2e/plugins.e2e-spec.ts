@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BuiltService, requireBuild } from '../support/built-service.js';
+import { startReplicationGroup, type RedisServer } from '../support/redis-servers.js';
 import { ServiceProcess, waitFor } from '../support/service-process.js';
 
 const ADMIN = ['admin@plugins.local', 'plugins-admin-password'] as const;
@@ -72,6 +73,54 @@ describe('the snapshot example loaded through EXTENSION_MODULES into the built s
     const document = await service.json<{ paths: Record<string, unknown> }>('/docs-json');
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/v1/cluster/actions/snapshot', '/v1/cluster/actions/change_master']),
+    );
+  });
+});
+
+describe('the snapshot example on a live Redis replication group', () => {
+  let servers: RedisServer[];
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    requireBuild();
+    servers = await startReplicationGroup(3);
+    service = await ServiceProcess.start(
+      {
+        DATABASE_URL: 'memory:',
+        ADMIN_EMAIL: ADMIN[0],
+        ADMIN_PASSWORD: ADMIN[1],
+        EXTENSION_MODULES: SNAPSHOT_PLUGIN,
+        CLUSTER_NODES: servers.map((server) => server.url).join(','),
+        NODE_POLL_MS: '50',
+      },
+      ADMIN,
+    );
+  });
+
+  afterAll(async () => {
+    await BuiltService.killAll();
+    await Promise.all(servers.map((server) => server.close()));
+  });
+
+  it('runs BGSAVE on every node and completes once each LASTSAVE moved, reporting it per node', async () => {
+    const lastSave = () =>
+      Promise.all(servers.map(async (server) => Number(await server.client().lastsave())));
+    const before = await lastSave();
+    expect((await service.request('POST', '/v1/cluster/actions/snapshot')).status).toBe(200);
+    const done = await waitFor('the snapshot to complete', async () => {
+      const run = await service.json<Run>('/v1/cluster/actions/snapshot');
+      return run.status === 'completed' || run.status === 'failed' ? run : undefined;
+    });
+    expect(done.status).toBe('completed');
+    const after = await lastSave();
+    after.forEach((seconds, index) => expect(seconds).toBeGreaterThan(before[index]));
+    expect(done.result!.nodes).toEqual(
+      Object.fromEntries(
+        servers.map((server, index) => [
+          String(index + 1),
+          { addr: server.addr, status: 'saved', saved_at: new Date(after[index] * 1000).toISOString() },
+        ]),
+      ),
     );
   });
 });
