@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { MODULE_METADATA } from '@nestjs/common/constants.js';
+import { register } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { StartupError } from '../config/startup-error.js';
@@ -27,12 +28,14 @@ function isNestModule(value: unknown): value is Type {
 
 /**
  * Imports each extension module, in order, and returns the Nest module class each one exports by default.
- * A package name resolves from the service's own node_modules (install the package next to the service).
+ * A package name resolves from the service's own node_modules (install the package next to the service). Whatever
+ * an extension imports of the packages it shares with the service (HOST_PACKAGES) is the service's own copy.
  */
 export async function loadExtensionModules(
   specifiers: readonly string[],
   cwd = process.cwd(),
 ): Promise<Type[]> {
+  if (specifiers.length > 0) register('./host-packages.hook.js', import.meta.url, { data: import.meta.url });
   const modules: Type[] = [];
   for (const specifier of specifiers) {
     let exported: { default?: unknown };

@@ -1,5 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BuiltService, requireBuild } from '../support/built-service.js';
 import { startReplicationGroup, type RedisServer } from '../support/redis-servers.js';
 import { ServiceProcess, waitFor } from '../support/service-process.js';
@@ -125,30 +126,70 @@ describe('the snapshot example on a live Redis replication group', () => {
   });
 });
 
-describe('bad extension modules stop the start-up of the built service', () => {
-  /** Inside the package, so that the plugins import `cluster-actions` as an installed extension would. */
+/**
+ * Extensions installed outside the service, as an operator deploys them: plain ES modules in a temporary folder,
+ * importing `cluster-actions`, `@nestjs/common` and `class-validator`, which resolve to the service's own copies.
+ */
+describe('extension modules installed outside the service', () => {
   let folder: string;
 
   beforeAll(() => {
     requireBuild();
-    mkdirSync('test-output', { recursive: true });
-    folder = mkdtempSync(join('test-output', 'plugins-'));
+    folder = mkdtempSync(join(tmpdir(), 'cluster-actions-plugins-'));
   });
 
   afterEach(() => BuiltService.killAll());
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
-  /** Writes a plugin file and returns its EXTENSION_MODULES specifier (relative to the working directory). */
-  function plugin(name: string, source: string): string {
-    writeFileSync(join(folder, name), source);
-    return `./${relative(process.cwd(), join(folder, name))}`;
+  /** Writes a plugin file and returns its EXTENSION_MODULES specifier (an absolute path). */
+  function plugin(name: string, lines: readonly string[]): string {
+    writeFileSync(join(folder, name), `${lines.join('\n')}\n`);
+    return join(folder, name);
   }
+
+  it('serves a handler with a validated params class, from an extension that has no node_modules of its own', async () => {
+    const specifier = plugin('counter.js', [
+      "import { Module } from '@nestjs/common';",
+      "import { IsInt, Max } from 'class-validator';",
+      "import { ClusterAction, ClusterActionHandler } from 'cluster-actions';",
+      'export class CountParams {}',
+      "IsInt()(CountParams.prototype, 'to');",
+      "Max(5)(CountParams.prototype, 'to');",
+      'class Count extends ClusterActionHandler {',
+      '  async run({ to }, { progress, result }) {',
+      '    for (let i = 1; i <= to; i++) await progress((i * 100) / to, `count ${i}`);',
+      '    await result({ counted: to });',
+      '  }',
+      '}',
+      "ClusterAction({ name: 'count', params: CountParams })(Count);",
+      'export default class CountModule {}',
+      'Module({ providers: [Count] })(CountModule);',
+    ]);
+    const service = await ServiceProcess.start(
+      {
+        DATABASE_URL: 'memory:',
+        ADMIN_EMAIL: ADMIN[0],
+        ADMIN_PASSWORD: ADMIN[1],
+        EXTENSION_MODULES: specifier,
+      },
+      ADMIN,
+    );
+    const refused = await service.request('POST', '/v1/cluster/actions/count', { to: 6 });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error_code: 'invalid_request' });
+    expect((await service.request('POST', '/v1/cluster/actions/count', { to: 3 })).status).toBe(200);
+    const done = await waitFor('the count to complete', async () => {
+      const run = await service.json<Run & { to: number }>('/v1/cluster/actions/count');
+      return run.status === 'completed' ? run : undefined;
+    });
+    expect(done).toMatchObject({ to: 3, progress: 100, step: 'count 3', result: { counted: 3 } });
+  });
 
   it.each([
     [
       'a module that cannot be loaded',
-      () => plugin('broken.js', "import 'no-such-package-for-cluster-actions';\n"),
-      /^cluster-actions: Extension module '\.\/test-output\/plugins-\w+\/broken\.js' \(EXTENSION_MODULES\) cannot be loaded: Cannot find package 'no-such-package-for-cluster-actions'/,
+      () => plugin('broken.js', ["import 'no-such-package-for-cluster-actions';"]),
+      /^cluster-actions: Extension module '\/.*\/broken\.js' \(EXTENSION_MODULES\) cannot be loaded: Cannot find package 'no-such-package-for-cluster-actions'/,
     ],
     [
       'a path that does not exist',
@@ -156,29 +197,30 @@ describe('bad extension modules stop the start-up of the built service', () => {
       /^cluster-actions: Extension module '\.\/no\/such\/plugin\.js' \(EXTENSION_MODULES\) cannot be loaded: Cannot find module/,
     ],
     [
+      'a package that is not installed',
+      () => 'cluster-actions-no-such-plugin',
+      /^cluster-actions: Extension module 'cluster-actions-no-such-plugin' \(EXTENSION_MODULES\) cannot be loaded: Cannot find package/,
+    ],
+    [
       'a module without a Nest module as its default export',
-      () => plugin('no-module.js', 'export default class NotAModule {}\n'),
+      () => plugin('no-module.js', ['export default class NotAModule {}']),
       /^cluster-actions: Extension module '.*no-module\.js' \(EXTENSION_MODULES\) has no Nest module as its default export/,
     ],
     [
       'a handler that breaks the registry rules',
       () =>
-        plugin(
-          'shadows.js',
-          [
-            "import { Module } from '@nestjs/common';",
-            "import { ClusterAction, ClusterActionHandler } from 'cluster-actions';",
-            'class Shadow extends ClusterActionHandler { run() { return Promise.resolve(); } }',
-            "ClusterAction({ name: 'change_master' })(Shadow);",
-            'export default class ShadowModule {}',
-            'Module({ providers: [Shadow] })(ShadowModule);',
-            '',
-          ].join('\n'),
-        ),
+        plugin('shadows.js', [
+          "import { Module } from '@nestjs/common';",
+          "import { ClusterAction, ClusterActionHandler } from 'cluster-actions';",
+          'class Shadow extends ClusterActionHandler { run() { return Promise.resolve(); } }',
+          "ClusterAction({ name: 'change_master' })(Shadow);",
+          'export default class ShadowModule {}',
+          'Module({ providers: [Shadow] })(ShadowModule);',
+        ]),
       // Both handlers are named (Nest finds the plugin's first).
       /^cluster-actions: Module ClusterModule, @ClusterAction on ChangeMasterHandler: action 'change_master' is already registered by another handler \(Module ShadowModule, @ClusterAction on Shadow\)\.$/,
     ],
-  ])('%s: one line naming the module, exit 1', async (_case, specifier, message) => {
+  ])('%s stops the start-up: one line naming the module, exit 1', async (_case, specifier, message) => {
     const service = new BuiltService({
       PORT: '0',
       DATABASE_URL: 'memory:',
