@@ -1,21 +1,16 @@
-import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { ActionsModule } from './actions/actions.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
-import { AppConfig } from './config/app-config.js';
-import { ConfigModule } from './config/config.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule, type ClusterActionsAsyncOptions } from './config/config.module.js';
 import { MethodNotAllowedModule } from './errors/method-not-allowed.js';
 import { HealthModule } from './health/health.module.js';
 import { ObservabilityModule } from './observability/observability.js';
 import { StorageModule } from './storage/storage.module.js';
 
-/** The settings of `forRootAsync`: an AppConfig made by a factory with the application's own providers. */
-export interface ClusterActionsAsyncOptions {
-  readonly imports?: ModuleMetadata['imports'];
-  readonly inject?: NonNullable<Parameters<typeof ConfigModule.forRootAsync>[0]['inject']>;
-  readonly useFactory: (...args: never[]) => AppConfig | Promise<AppConfig>;
-}
+export type { ClusterActionsAsyncOptions } from './config/config.module.js';
 
 /**
  * The whole service as one Nest module: the four action routes, history, users, nodes, health, metrics, the

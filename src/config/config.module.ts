@@ -7,6 +7,13 @@ import {
 } from '@nestjs/common';
 import { AppConfig } from './app-config.js';
 
+/** The settings of `ClusterActionsModule.forRootAsync`: an AppConfig made by a factory with the application's providers. */
+export interface ClusterActionsAsyncOptions {
+  readonly imports?: ModuleMetadata['imports'];
+  readonly inject?: FactoryProvider['inject'];
+  readonly useFactory: (...args: never[]) => AppConfig | Promise<AppConfig>;
+}
+
 /** Provides the AppConfig, validated before the application is built, to every module. */
 @Global()
 @Module({})
@@ -20,11 +27,7 @@ export class ConfigModule {
   }
 
   /** The AppConfig from a factory that may use the providers of `imports`. */
-  static forRootAsync(options: {
-    readonly imports?: ModuleMetadata['imports'];
-    readonly inject?: FactoryProvider['inject'];
-    readonly useFactory: (...args: never[]) => AppConfig | Promise<AppConfig>;
-  }): DynamicModule {
+  static forRootAsync(options: ClusterActionsAsyncOptions): DynamicModule {
     return {
       module: ConfigModule,
       imports: options.imports ?? [],
