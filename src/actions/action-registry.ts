@@ -1,6 +1,10 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { ClusterActionHandler } from './cluster-action-handler.js';
+import { StartupError } from '../config/startup-error.js';
 import { UnknownActionError } from './actions.errors.js';
+
+/** A handler that breaks the registry's rules: start-up stops with this line, which names the handler's module. */
+export class InvalidActionHandlerError extends StartupError {}
 
 /** A run that outlives this without settling ends `failed` with `timeout`: nothing stays in progress forever. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
@@ -23,33 +27,41 @@ export interface RegisteredAction {
 @Injectable()
 export class ActionRegistry {
   private readonly actions = new Map<string, RegisteredAction>();
+  /** Where each action type was registered from, for the message that refuses a second one. */
+  private readonly sources = new Map<string, string>();
 
   register(action: RegisteredAction, source: string): void {
     if (!ACTION_NAME.test(action.name)) {
-      throw new Error(
+      throw new InvalidActionHandlerError(
         `${source}: action name ${JSON.stringify(action.name)} must be snake_case (${ACTION_NAME}).`,
       );
     }
     if (RESERVED_NAMES.has(action.name)) {
-      throw new Error(
+      throw new InvalidActionHandlerError(
         `${source}: action name '${action.name}' is reserved: GET /v1/cluster/actions/${action.name} is another route.`,
       );
     }
     if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
-      throw new Error(`${source}: timeoutMs of action '${action.name}' must be a positive integer.`);
+      throw new InvalidActionHandlerError(
+        `${source}: timeoutMs of action '${action.name}' must be a positive integer.`,
+      );
     }
     const badStep = action.steps.find(
       (step, index) => !ACTION_NAME.test(step) || action.steps.indexOf(step) !== index,
     );
     if (badStep !== undefined) {
-      throw new Error(
+      throw new InvalidActionHandlerError(
         `${source}: step ${JSON.stringify(badStep)} of action '${action.name}' must be snake_case (${ACTION_NAME}) and declared once.`,
       );
     }
-    if (this.actions.has(action.name)) {
-      throw new Error(`${source}: action '${action.name}' is already registered by another handler.`);
+    const registered = this.sources.get(action.name);
+    if (registered !== undefined) {
+      throw new InvalidActionHandlerError(
+        `${source}: action '${action.name}' is already registered by another handler (${registered}).`,
+      );
     }
     this.actions.set(action.name, action);
+    this.sources.set(action.name, source);
   }
 
   get(name: string): RegisteredAction | undefined {

@@ -39,6 +39,11 @@ export interface ActionRun {
    * after the run ends, so a finished run shows whether it got past that point.
    */
   readonly cancellable?: false;
+  /**
+   * What the handler reported as its outcome (`context.result(...)`): a JSON object, replaced by each report and
+   * kept after the run ends, whatever its end.
+   */
+  readonly result?: Readonly<Record<string, unknown>>;
   /** Set once DELETE hid this finished run's status: the status routes no longer show it (the row is kept). */
   readonly hidden?: boolean;
 }
@@ -58,6 +63,7 @@ export type ActionRunPatch = Partial<
     | 'cancelledBy'
     | 'leaseExpiresAt'
     | 'cancellable'
+    | 'result'
   >
 >;
 

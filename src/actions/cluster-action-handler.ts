@@ -25,6 +25,13 @@ export interface ActionContext {
    * then gives up (rejects); a handler that finishes its work completes the run.
    */
   readonly pointOfNoReturn: () => Promise<void>;
+  /**
+   * Records the run's outcome so far as a JSON object (e.g. one entry per node), shown as `result` on the run in
+   * every route and kept in its history. Each call replaces the previous result; it is kept whatever the run's end,
+   * so report as you go. Anything but a JSON object of at most 64 KB ends the run `failed` with `invalid_result`.
+   * Resolves once the result is stored.
+   */
+  readonly result: (value: Readonly<Record<string, unknown>>) => Promise<void>;
 }
 
 /**

@@ -19,6 +19,23 @@ interface Failure {
 
 const MAX_ERROR_MESSAGE = 500;
 
+/** The largest `context.result(...)`, as JSON text. */
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+/** `value` as a stored result (a JSON round trip), or undefined when it is not a JSON object within the limit. */
+function storableResult(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return undefined; // cycles, BigInt
+  }
+  return Buffer.byteLength(json) <= MAX_RESULT_BYTES
+    ? (JSON.parse(json) as Record<string, unknown>)
+    : undefined;
+}
+
 /** What a handler's rejection means for the run: a DomainError keeps its code, anything else is internal. */
 function failureOf(error: unknown): Failure {
   if (error instanceof DomainError) return { code: error.code, message: error.description };
@@ -239,6 +256,20 @@ export class RunSession {
               `the steps it declares still ahead (${this.action.steps.join(', ')}).`,
           });
         }
+      },
+      result: async (value) => {
+        const result = storableResult(value);
+        if (!result) {
+          await this.stop({
+            code: 'invalid_result',
+            message: `The handler reported a result that is not a JSON object of at most ${MAX_RESULT_BYTES} bytes.`,
+          });
+          return;
+        }
+        // Also while cancelling: what the handler did before it saw the cancel is part of the run's outcome.
+        await this.write((run) =>
+          run.status === 'running' || run.status === 'cancelling' ? { result } : undefined,
+        );
       },
       pointOfNoReturn: async () => {
         this.noReturn = true;

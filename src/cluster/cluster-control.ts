@@ -14,6 +14,14 @@ export interface ChangeMasterContext {
   readonly pointOfNoReturn: () => Promise<void>;
 }
 
+/** A node's data written to disk by `ClusterControl.persistNode`. */
+export interface NodePersisted {
+  readonly uid: number;
+  readonly addr: string;
+  /** When the node's last save completed (ISO 8601; Redis LASTSAVE has whole seconds). */
+  readonly savedAt: string;
+}
+
 /**
  * The seam where a deployment plugs in its cluster. The adapter owns the switchover: its steps, its progress,
  * its cancellation and its preconditions. The adapter is chosen in one factory (ClusterModule) from
@@ -43,4 +51,10 @@ export abstract class ClusterControl {
    * and with a `DomainError` naming what failed otherwise.
    */
   abstract changeMaster(uid: number, context: ChangeMasterContext): Promise<void>;
+  /**
+   * Asks node `uid` to persist its data and resolves once a save that started after the call has completed.
+   * Rejects with `NodeNotFoundError` or `NodeNotActiveError` (down), an AbortError on the signal, and a
+   * `DomainError` naming what failed otherwise.
+   */
+  abstract persistNode(uid: number, signal: AbortSignal): Promise<NodePersisted>;
 }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { ChangeMasterHandler } from './change-master.handler.js';
 import { ClusterControl } from './cluster-control.js';
@@ -18,12 +18,17 @@ function clusterControl(config: AppConfig, nodes: NodesRepository): ClusterContr
   }
 }
 
-/** Nodes, the ClusterControl seam, and change_master (an action type like any extension's). */
+/**
+ * Nodes, the ClusterControl seam, and change_master (an action type like any extension's). Global, so that an
+ * extension's handlers can inject the ClusterControl.
+ */
+@Global()
 @Module({
   controllers: [NodesController],
   providers: [
     { provide: ClusterControl, useFactory: clusterControl, inject: [AppConfig, NodesRepository] },
     ChangeMasterHandler,
   ],
+  exports: [ClusterControl],
 })
 export class ClusterModule {}

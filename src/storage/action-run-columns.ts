@@ -27,6 +27,7 @@ const COLUMN_OF = {
   leaseExpiresAt: 'lease_expires_at',
   hidden: 'hidden',
   cancellable: 'cancellable',
+  result: 'result',
 } as const satisfies Record<keyof ActionRun, string>;
 
 type RunField = keyof typeof COLUMN_OF;
@@ -42,7 +43,7 @@ export const ACTIVE_STATUS_LIST = ACTION_STATUSES.filter((status) => !isTerminal
 
 /**
  * The given fields of a run as `[column, value]` pairs for a write: an absent field (or one set to undefined)
- * is NULL, params and steps are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
+ * is NULL, params, steps and result are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
  * boolean (`cancellable` is true unless the run says false).
  */
 export function toColumns(
@@ -53,8 +54,9 @@ export function toColumns(
     .filter((field) => field in COLUMN_OF)
     .map((field) => {
       const value = fields[field];
-      if (field === 'params') return [COLUMN_OF[field], JSON.stringify(value)];
-      if (field === 'steps') return [COLUMN_OF[field], value === undefined ? null : JSON.stringify(value)];
+      if (field === 'params' || field === 'steps' || field === 'result') {
+        return [COLUMN_OF[field], value === undefined ? null : JSON.stringify(value)];
+      }
       if (field === 'hidden') return [COLUMN_OF[field], boolean(value === true)];
       if (field === 'cancellable') return [COLUMN_OF[field], boolean(value !== false)];
       return [COLUMN_OF[field], value ?? null];
@@ -63,7 +65,7 @@ export function toColumns(
 
 /**
  * A stored row as a run, the same from every backend: NULL columns and a false `hidden` are absent fields,
- * timestamps ISO strings (PostgreSQL gives Dates), params and steps parsed (SQLite gives JSON text).
+ * timestamps ISO strings (PostgreSQL gives Dates), params, steps and result parsed (SQLite gives JSON text).
  */
 export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
   const run: Record<string, unknown> = {};
@@ -74,7 +76,7 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
       if (value === true || value === 1) run.hidden = true;
     } else if (field === 'cancellable') {
       if (value === false || value === 0) run.cancellable = false;
-    } else if (field === 'params' || field === 'steps') {
+    } else if (field === 'params' || field === 'steps' || field === 'result') {
       run[field] = typeof value === 'string' ? JSON.parse(value) : value;
     } else {
       run[field] = value instanceof Date ? value.toISOString() : value;

@@ -221,6 +221,24 @@ export function actionsRepositoryContract(
       });
     });
 
+    it("keeps a run's result as reported: absent until set, replaced by each patch, kept after the run ends", async () => {
+      const run = aRun({ status: 'running' });
+      await repository.insertUnlessActive(run);
+      expect((await repository.findByUid(run.actionUid))?.result).toBeUndefined();
+      await repository.update(run.actionUid, 'running', { result: { nodes: { 1: { status: 'saved' } } } });
+      const result = {
+        nodes: { 1: { status: 'saved' }, 2: { status: 'failed', error: 'down' } },
+        total: 2.5,
+      };
+      expect(await repository.update(run.actionUid, 'running', { result })).toStrictEqual({ ...run, result });
+      await repository.update(run.actionUid, 'running', {
+        status: 'failed',
+        errorCode: 'snapshot_incomplete',
+      });
+      expect((await repository.findByUid(run.actionUid))?.result).toStrictEqual(result);
+      expect((await repository.history(run.name, { limit: 10 })).runs[0].result).toStrictEqual(result);
+    });
+
     it('updates an older run by its uid without touching the latest', async () => {
       const old = aRun({ status: 'completed' });
       await repository.insertUnlessActive(old);

@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/actions/index.js';
+import { DomainError } from 'cluster-actions';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { raceCancelWithResult, type RaceOrder } from '../support/cancel-race.js';
 import { FlakyActionsRepository } from '../support/flaky-actions.repository.js';

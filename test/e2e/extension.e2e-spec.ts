@@ -1,5 +1,5 @@
 import { Injectable, Module, Scope, type Type } from '@nestjs/common';
-import { ClusterAction, ClusterActionHandler } from '../../src/actions/index.js';
+import { ClusterAction, ClusterActionHandler } from 'cluster-actions';
 import { createTestApp } from '../support/app.js';
 
 @ClusterAction({ name: 'twice' })

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ClusterAction } from '../../src/actions/index.js';
+import { ClusterAction } from 'cluster-actions';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { pollAction, timelineOf as timeline, type ActionBody } from '../support/poll.js';
 import {

@@ -59,6 +59,12 @@ export class ActionDto {
   /** Whether DELETE can still cancel the run: false once it passed its point of no return. */
   @ApiProperty({ description: 'false once the run passed its point of no return' })
   readonly cancellable!: boolean;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "the run's outcome as its handler reported it (e.g. per-node results)",
+  })
+  readonly result?: Readonly<Record<string, unknown>>;
   readonly [param: string]: unknown;
 }
 
@@ -86,5 +92,6 @@ export function toActionDto(run: ActionRun): ActionDto {
     started_by: run.startedBy,
     cancelled_by: run.cancelledBy,
     cancellable: run.cancellable !== false,
+    result: run.result,
   });
 }

@@ -6,7 +6,7 @@ import type { RedisGroup, RedisMember } from './redis-group.js';
 import { describeTopology, type NodeObservation } from './topology.js';
 
 /** How often a step re-reads the servers while it waits for them. */
-const STEP_POLL_MS = 20;
+export const STEP_POLL_MS = 20;
 /** While verifying, a server that does not follow the new master yet gets REPLICAOF again every this many polls. */
 const REPOINT_EVERY_ROUNDS = 10;
 

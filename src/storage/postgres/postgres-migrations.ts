@@ -92,4 +92,9 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
     `,
   },
+  {
+    version: 5,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result json;`,
+  },
 ];

@@ -108,4 +108,9 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
     `,
   },
+  {
+    version: 6,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result TEXT; -- JSON object`,
+  },
 ];
