@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'data/', 'bench/results/'] },
+  { ignores: ['**/dist/', 'coverage/', 'data/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -25,6 +25,21 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // The CLI is a client of the HTTP API: it may not reach into the server's code (or Nest).
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '!../cli/*'], message: 'src/cli talks to the service over HTTP only.' },
+            { group: ['@nestjs/*'], message: 'src/cli talks to the service over HTTP only.' },
+          ],
+        },
+      ],
     },
   },
   { files: ['*.js'], ...tseslint.configs.disableTypeChecked },

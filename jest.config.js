@@ -15,7 +15,12 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   // Sources import './x.js' (nodenext); Jest resolves the .ts file.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The package's entry points (`import ... from 'cluster-actions'`) from the sources.
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^cluster-actions$': '<rootDir>/src/index.ts',
+    '^cluster-actions/testing$': '<rootDir>/src/testing/index.ts',
+  },
   testEnvironment: 'node',
 };
 
@@ -23,7 +28,12 @@ export default {
   // Two cores run several suites at once, each booting apps and hashing passwords: leave room under load.
   testTimeout: 20_000,
   projects: [
-    { ...common, displayName: 'unit', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/src', '<rootDir>/examples', '<rootDir>/test/compat'],
+      testMatch: ['**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',

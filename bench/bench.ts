@@ -208,6 +208,8 @@ async function runRound(
     await cancelRun(client);
     const cycle = await cycles(server, client, NO_OP_RUN, plan.cycleSeconds);
     results.add(`${store}: start -> completed`, 'runs/s', cycle);
+    const waited = await cycles(server, client, NO_OP_RUN, plan.cycleSeconds, 'wait');
+    results.add(`${store}: start -> completed (?wait)`, 'runs/s', waited);
     for (const [name, spec] of SERVICE_CASES) {
       results.add(`${store}: ${name}`, 'req/s', await load(server, spec, plan.loadSeconds));
     }

@@ -118,8 +118,8 @@ export class ActionsClient {
   ) {}
 
   /** Sends one request and returns the action object; a status other than 200 throws. */
-  async call(method: 'GET' | 'POST' | 'DELETE', body?: object): Promise<ActionBody> {
-    const response = await fetch(`${this.server.baseUrl}/v1/cluster/actions/${this.action}`, {
+  async call(method: 'GET' | 'POST' | 'DELETE', body?: object, query = ''): Promise<ActionBody> {
+    const response = await fetch(`${this.server.baseUrl}/v1/cluster/actions/${this.action}${query}`, {
       method,
       headers: { authorization: this.authorization, 'content-type': 'application/json' },
       body: body && JSON.stringify(body),
@@ -134,10 +134,14 @@ export class ActionsClient {
    * GETs the action back to back until `done` holds; returns it. Throws if it ended otherwise or too late.
    * `onGet` counts the GETs.
    */
-  async pollUntil(done: (action: ActionBody) => boolean, onGet?: () => void): Promise<ActionBody> {
+  async pollUntil(
+    done: (action: ActionBody) => boolean,
+    onGet?: () => void,
+    query = '',
+  ): Promise<ActionBody> {
     const deadline = performance.now() + POLL_TIMEOUT_MS;
     for (;;) {
-      const action = await this.call('GET');
+      const action = await this.call('GET', undefined, query);
       onGet?.();
       if (done(action)) return action;
       if (TERMINAL.includes(action.status) || performance.now() > deadline) {
@@ -156,6 +160,11 @@ export function durationStats(samples: readonly number[]): { p50Ms: number; p99M
   return { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
 }
 
+/** How a cycle learns that its run completed: GETs back to back, or GETs that wait for the end (`?wait`). */
+export type CycleMode = 'poll' | 'wait';
+/** `?wait` of the waiting GET: far above a no-op run's time, below POLL_TIMEOUT_MS. */
+const WAIT_QUERY = '?wait=4';
+
 /**
  * Runs start -> completed cycles one after the other for `seconds`: POST, then GET until the run completed.
  * `params` must name a run that completes at once (change_master to the current master is a no-op).
@@ -165,6 +174,7 @@ export async function cycles(
   client: ActionsClient,
   params: object,
   seconds: number,
+  mode: CycleMode = 'poll',
 ): Promise<Measurement> {
   const durations: number[] = [];
   const errors: string[] = [];
@@ -173,7 +183,8 @@ export async function cycles(
     while (performance.now() < end) {
       const started = performance.now();
       await client.call('POST', params);
-      await client.pollUntil((action) => action.status === 'completed');
+      const query = mode === 'wait' ? WAIT_QUERY : '';
+      await client.pollUntil((action) => action.status === 'completed', undefined, query);
       durations.push(performance.now() - started);
     }
   })().catch((error: unknown) => errors.push(String(error)));

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { JsonBodyInterceptor } from './common/json-body.interceptor.js';
+import { JsonBodyGuard } from './common/json-body.guard.js';
 import { LOG_LEVELS, type AppConfig, type HttpSettings, type LogLevel } from './config/app-config.js';
 import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { useObservability } from './observability/observability.js';
 import { setUpOpenApi } from './openapi/openapi.js';
+import { serveConsole } from './transport/web-console.js';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
 export function configureApp(app: NestExpressApplication, config: AppConfig): NestExpressApplication {
@@ -22,10 +23,12 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // against Host): they would carry its cached Basic credentials, and bodies are JSON whatever their
   // Content-Type. Clients that are not browsers send neither header. Runs before routing and body parsing.
   app.enableCsrfProtection({ trustedOrigins: [...config.http.allowedOrigins] });
-  // The body is read once the guards have let the request through, not by a body-parser middleware before them.
-  app.useGlobalInterceptors(new JsonBodyInterceptor(app.get(HttpAdapterHost).httpAdapter));
+  // The body is read once the permission guard (an APP_GUARD, registered when the app was created, so it runs
+  // first) has let the request through, not by a body-parser middleware before it.
+  app.useGlobalGuards(new JsonBodyGuard(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalFilters(new HttpExceptionFilter());
   setUpOpenApi(app, config);
+  serveConsole(app);
   return app;
 }
 

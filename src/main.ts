@@ -7,6 +7,7 @@ import { AppModule } from './app.module.js';
 import { configureApp, logLevelsUpTo } from './app.setup.js';
 import { AppConfig, describeDatabase } from './config/app-config.js';
 import { StartupError, StartupLogger } from './config/startup-error.js';
+import { loadExtensionModules } from './extensions/extension-modules.js';
 import { assertCanListen, authority, CannotListenError, isLoopback } from './transport/listen-address.js';
 import { TlsCertificates } from './transport/tls-certificates.js';
 
@@ -16,7 +17,8 @@ async function bootstrap(): Promise<void> {
   // Every check an operator can fail comes before the store is opened or the first admin created.
   const httpsOptions = certificates?.load();
   await assertCanListen(config.port, config.host);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+  const extensions = await loadExtensionModules(config.extensionModules);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, extensions), {
     bodyParser: false,
     httpsOptions,
     logger: new StartupLogger({ logLevels: logLevelsUpTo(config.logLevel) }),
@@ -36,6 +38,9 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger('Bootstrap');
   const url = `${certificates ? 'https' : 'http'}://${authority(config.host, config.port)}`;
   logger.log(`Listening on ${url} (store: ${describeDatabase(config.database)})`);
+  if (extensions.length > 0) {
+    logger.log(`Extension modules: ${extensions.map((module) => module.name).join(', ')}.`);
+  }
   if (certificates) {
     logger.log(
       `Serving the TLS certificate ${certificates.describe()}; SIGHUP or a change of the files reloads it.`,

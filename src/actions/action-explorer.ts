@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { ActionRegistry, DEFAULT_ACTION_TIMEOUT_MS } from './action-registry.js';
+import { ActionRegistry, DEFAULT_ACTION_TIMEOUT_MS, InvalidActionHandlerError } from './action-registry.js';
 import { ClusterActionHandler } from './cluster-action-handler.js';
 import { CLUSTER_ACTION_METADATA, type ClusterActionOptions } from './cluster-action.decorator.js';
 
@@ -29,12 +29,14 @@ export class ActionExplorer implements OnModuleInit {
       const options = this.reflector.get<ClusterActionOptions | undefined>(CLUSTER_ACTION_METADATA, type);
       if (!options) continue;
       seen.add(wrapper.instance);
-      const source = `@ClusterAction on ${type.name}`;
+      const source = `Module ${wrapper.host?.name ?? '(unknown)'}, @ClusterAction on ${type.name}`;
       if (wrapper.isTransient || !wrapper.isDependencyTreeStatic()) {
-        throw new Error(`${source}: action handlers must be singletons, not request- or transient-scoped.`);
+        throw new InvalidActionHandlerError(
+          `${source}: action handlers must be singletons, not request- or transient-scoped.`,
+        );
       }
       if (!(wrapper.instance instanceof ClusterActionHandler)) {
-        throw new Error(`${source}: the class must extend ClusterActionHandler.`);
+        throw new InvalidActionHandlerError(`${source}: the class must extend ClusterActionHandler.`);
       }
       const handler = wrapper.instance as ClusterActionHandler;
       this.registry.register(
@@ -42,6 +44,7 @@ export class ActionExplorer implements OnModuleInit {
           name: options.name,
           params: options.params,
           timeoutMs: handler.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+          steps: handler.steps ?? options.steps ?? [],
           handler,
         },
         source,

@@ -1,16 +1,25 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { ClusterActionHandler } from './cluster-action-handler.js';
+import { StartupError } from '../config/startup-error.js';
 import { UnknownActionError } from './actions.errors.js';
+
+/** A handler that breaks the registry's rules: start-up stops with this line, which names the handler's module. */
+export class InvalidActionHandlerError extends StartupError {}
 
 /** A run that outlives this without settling ends `failed` with `timeout`: nothing stays in progress forever. */
 export const DEFAULT_ACTION_TIMEOUT_MS = 10 * 60 * 1000;
 
 const ACTION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
+/** Names a route below /v1/cluster/actions takes: `GET .../events` is the stream of every action's changes. */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['events']);
+
 export interface RegisteredAction {
   readonly name: string;
   readonly params?: Type<object>;
   readonly timeoutMs: number;
+  /** The declared steps, in order; empty when there are none. */
+  readonly steps: readonly string[];
   readonly handler: ClusterActionHandler;
 }
 
@@ -18,20 +27,41 @@ export interface RegisteredAction {
 @Injectable()
 export class ActionRegistry {
   private readonly actions = new Map<string, RegisteredAction>();
+  /** Where each action type was registered from, for the message that refuses a second one. */
+  private readonly sources = new Map<string, string>();
 
   register(action: RegisteredAction, source: string): void {
     if (!ACTION_NAME.test(action.name)) {
-      throw new Error(
+      throw new InvalidActionHandlerError(
         `${source}: action name ${JSON.stringify(action.name)} must be snake_case (${ACTION_NAME}).`,
       );
     }
-    if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
-      throw new Error(`${source}: timeoutMs of action '${action.name}' must be a positive integer.`);
+    if (RESERVED_NAMES.has(action.name)) {
+      throw new InvalidActionHandlerError(
+        `${source}: action name '${action.name}' is reserved: GET /v1/cluster/actions/${action.name} is another route.`,
+      );
     }
-    if (this.actions.has(action.name)) {
-      throw new Error(`${source}: action '${action.name}' is already registered by another handler.`);
+    if (!(Number.isInteger(action.timeoutMs) && action.timeoutMs > 0)) {
+      throw new InvalidActionHandlerError(
+        `${source}: timeoutMs of action '${action.name}' must be a positive integer.`,
+      );
+    }
+    const badStep = action.steps.find(
+      (step, index) => !ACTION_NAME.test(step) || action.steps.indexOf(step) !== index,
+    );
+    if (badStep !== undefined) {
+      throw new InvalidActionHandlerError(
+        `${source}: step ${JSON.stringify(badStep)} of action '${action.name}' must be snake_case (${ACTION_NAME}) and declared once.`,
+      );
+    }
+    const registered = this.sources.get(action.name);
+    if (registered !== undefined) {
+      throw new InvalidActionHandlerError(
+        `${source}: action '${action.name}' is already registered by another handler (${registered}).`,
+      );
     }
     this.actions.set(action.name, action);
+    this.sources.set(action.name, source);
   }
 
   get(name: string): RegisteredAction | undefined {

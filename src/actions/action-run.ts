@@ -1,4 +1,5 @@
 import type { ActionStatus } from './action-lifecycle.js';
+import { closeTimeline, type RunStep } from './step-timeline.js';
 
 /** One run of an action type, as stored. The store keeps every run; the status routes show the latest per name. */
 export interface ActionRun {
@@ -9,6 +10,11 @@ export interface ActionRun {
   readonly progress: number;
   /** The step the handler last reported, if any. */
   readonly step?: string;
+  /**
+   * The steps the action type declares, in order, and how far each got (empty when it declares none; absent
+   * in runs stored before steps were kept).
+   */
+  readonly steps?: readonly RunStep[];
   /** The validated parameters, as the client sent them. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly errorCode?: string;
@@ -38,6 +44,11 @@ export interface ActionRun {
    * after the run ends, so a finished run shows whether it got past that point.
    */
   readonly cancellable?: false;
+  /**
+   * What the handler reported as its outcome (`context.result(...)`): a JSON object, replaced by each report and
+   * kept after the run ends, whatever its end.
+   */
+  readonly result?: Readonly<Record<string, unknown>>;
   /** Set once DELETE hid this finished run's status: the status routes no longer show it (the row is kept). */
   readonly hidden?: boolean;
 }
@@ -49,6 +60,7 @@ export type ActionRunPatch = Partial<
     | 'status'
     | 'progress'
     | 'step'
+    | 'steps'
     | 'errorCode'
     | 'errorMessage'
     | 'startTime'
@@ -56,6 +68,7 @@ export type ActionRunPatch = Partial<
     | 'cancelledBy'
     | 'leaseExpiresAt'
     | 'cancellable'
+    | 'result'
   >
 >;
 
@@ -65,11 +78,22 @@ export type ActionRunPatch = Partial<
  * passed its point of no return.
  */
 export function cancelPatch(
-  { status, cancellable }: ActionRun,
+  { status, cancellable, steps }: ActionRun,
   cancelledBy: string,
 ): ActionRunPatch | undefined {
   if (cancellable === false) return undefined;
-  if (status === 'queued') return { status: 'cancelled', cancelledBy, endTime: new Date().toISOString() };
+  if (status === 'queued') {
+    const endTime = new Date().toISOString();
+    return withSteps(
+      { status: 'cancelled', cancelledBy, endTime },
+      closeTimeline(steps, 'cancelled', endTime),
+    );
+  }
   if (status === 'starting' || status === 'running') return { status: 'cancelling', cancelledBy };
   return undefined;
+}
+
+/** `patch`, also writing `steps` when there are new ones. */
+export function withSteps(patch: ActionRunPatch, steps: readonly RunStep[] | undefined): ActionRunPatch {
+  return steps ? { ...patch, steps } : patch;
 }

@@ -15,6 +15,7 @@ import { Coordination, type Leadership } from './coordination.js';
 import { RunEvents } from './run-events.js';
 import { leaseUntil, RunSession } from './run-session.js';
 import { RunStore } from './run-store.js';
+import { closeTimeline, enterStep } from './step-timeline.js';
 
 /**
  * Executes runs in the background, owns them through a lease, and routes cancels to the run's live session:
@@ -123,13 +124,26 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
     if (handedOver) {
       const fence = () => ({ ownerId: this.ownerId, now: new Date().toISOString(), leader });
       const { actionUid, step } = handedOver;
-      const confirmed = await this.store.update(actionUid, 'running', { progress: 90, step }, fence());
+      const run = await this.repository.findByUid(actionUid);
+      const confirmedAt = new Date().toISOString();
+      const steps = run?.steps && enterStep(run.steps, step, confirmedAt);
+      const confirmed = await this.store.update(
+        actionUid,
+        'running',
+        { progress: 90, step, ...(steps && { steps }) },
+        fence(),
+      );
       const endTime = new Date().toISOString();
       if (confirmed) {
         await this.store.update(
           actionUid,
           'running',
-          { status: 'completed', progress: 100, endTime },
+          {
+            status: 'completed',
+            progress: 100,
+            endTime,
+            steps: closeTimeline(confirmed.steps, 'completed', endTime),
+          },
           fence(),
         );
       }

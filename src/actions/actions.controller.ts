@@ -12,12 +12,14 @@ import {
 } from '@nestjs/common';
 import {
   ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiQuery,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Actor } from '../audit/actor.js';
@@ -29,7 +31,9 @@ import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
 import { ActionEvents } from './action-events.js';
 import { ValidActionParams, type ActionParams } from './action-params.pipe.js';
 import { ActionsService } from './actions.service.js';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeyHeader } from './idempotency-key.js';
 import { ActionDto, ActionListDto, toActionDto } from './dto/action.dto.js';
+import { DryRunDto, parseDryRun, toDryRunDto } from './dto/dry-run.dto.js';
 import { parseWait, RunWaiter } from './run-waiter.js';
 
 /** Where the actions are served; the OpenAPI document adds one path per action type below it. */
@@ -128,19 +132,47 @@ export class ActionsController {
     description: "the action type's parameters",
     schema: { type: 'object' },
   })
-  @ApiOkResponse({ type: ActionDto, description: 'the new run, `queued`' })
+  @ApiQuery({
+    name: 'dry_run',
+    required: false,
+    enum: ['true', 'false'],
+    description:
+      '`true`: check the request (parameters, precheck, preconditions, a run in progress) and answer what a ' +
+      'start would do, creating nothing',
+  })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      '1 to 255 visible ASCII characters, unique per request: a retry with the same key and body within 24 h ' +
+      'answers the run it started (as it is now) instead of starting another one',
+  })
+  @ApiExtraModels(ActionDto, DryRunDto)
+  @ApiOkResponse({
+    description:
+      'the new run, `queued`; for a retry with an Idempotency-Key, the run the key started; with ' +
+      '`dry_run=true`, whether it would start and what blocks it',
+    schema: { oneOf: [{ $ref: getSchemaPath(ActionDto) }, { $ref: getSchemaPath(DryRunDto) }] },
+  })
   @ApiErrors({
     ...BODY_ERRORS,
-    400: '`unknown_action`: no such action type; `invalid_request`: the parameters do not match its schema',
+    400:
+      '`unknown_action`: no such action type; `invalid_request`: the parameters do not match its schema, ' +
+      'dry_run is not true or false, or the Idempotency-Key is not 1 to 255 visible ASCII characters',
     404: "the action type's precheck found no such target, e.g. `node_not_found`",
     406: "the action type's precheck refused the target's state, e.g. `node_not_active`",
-    409: '`action_in_progress`: a run of this action is active; or a precheck conflict',
+    409: '`action_in_progress`: a run of this action is active; `precondition_failed`: a precondition in the parameters does not hold (e.g. `expected_master_uid`); or a precheck conflict',
+    422: '`idempotency_key_reused`: the Idempotency-Key was sent with another action or other parameters',
   })
   async start(
     @ValidActionParams() { name, params }: ActionParams,
+    @Query('dry_run') dryRun: unknown,
+    @IdempotencyKeyHeader() idempotencyKey: string | undefined,
     @CurrentActor() actor: Actor,
-  ): Promise<ActionDto> {
-    return toActionDto(await this.actions.start({ name, params, actor }));
+  ): Promise<ActionDto | DryRunDto> {
+    // A dry run creates nothing, so there is nothing for a key to name.
+    if (parseDryRun(dryRun)) return toDryRunDto(await this.actions.dryRun({ name, params, actor }));
+    return toActionDto(await this.actions.start({ name, params, actor, idempotencyKey }));
   }
 
   @Delete(':action')

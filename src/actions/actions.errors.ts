@@ -37,3 +37,32 @@ export class ActionRunNotFoundError extends DomainError {
     super('not_found', 'action_not_found', `There is no run with action_uid ${quoted(actionUid)}.`);
   }
 }
+
+/** A condition the client set on the current state does not hold (a handler's `preconditions`). */
+export class PreconditionFailedError extends DomainError {
+  /** `description` says which condition and what the state is. */
+  constructor(description: string) {
+    super('conflict', 'precondition_failed', description);
+  }
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+  constructor(key: string) {
+    super(
+      'unprocessable',
+      'idempotency_key_reused',
+      `Idempotency-Key ${quoted(key)} was used in the last 24 hours for another request (another action or other ` +
+        'parameters); send a new key for a new request.',
+    );
+  }
+}
+
+export class KeyedRunNotFoundError extends DomainError {
+  constructor(key: string) {
+    super(
+      'not_found',
+      'action_not_found',
+      `The run that Idempotency-Key ${quoted(key)} started was deleted by history retention.`,
+    );
+  }
+}

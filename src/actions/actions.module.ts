@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { Clock, SystemClock } from '../common/clock.js';
 import { ActionEvents } from './action-events.js';
 import { ActionExplorer } from './action-explorer.js';
 import { ActionHistory } from './action-history.js';
@@ -33,6 +34,7 @@ import { TaskViewsController } from './task-views.controller.js';
     ActionEvents,
     ActionHistory,
     HistoryRetentionSweep,
+    { provide: Clock, useClass: SystemClock },
   ],
   exports: [ActionsService],
 })

@@ -51,6 +51,30 @@ export interface RetentionLimits {
   readonly batch: number;
 }
 
+/** An Idempotency-Key as a start stores it: per user, with a hash of the request it was first used for. */
+export interface IdempotencyKey {
+  /** The user who sent it (keys of different users are independent). */
+  readonly owner: string;
+  readonly key: string;
+  /** The canonical hash of the action name and its validated parameters. */
+  readonly requestHash: string;
+  /** ISO 8601 UTC: from then on the key is forgotten and may start a new run. */
+  readonly expiresAt: string;
+}
+
+/** A key still kept: the request it was first used for and the run it started. */
+export interface KeptIdempotencyKey {
+  readonly requestHash: string;
+  /** `undefined` once history retention deleted the run. */
+  readonly run?: ActionRun;
+}
+
+/** What `insertWithKey` did: stored the run with its key, found the key kept, or found an active run in the way. */
+export type KeyedInsert =
+  | { readonly outcome: 'inserted'; readonly run: ActionRun }
+  | { readonly outcome: 'kept'; readonly kept: KeptIdempotencyKey }
+  | { readonly outcome: 'active' };
+
 /**
  * Where action runs live, keyed by `action_uid`: every run is kept (history), and the latest run of a name is
  * the one inserted last. At most one run per name is active; the store itself enforces it (a unique index in
@@ -77,6 +101,22 @@ export abstract class ActionsRepository {
    * Returns the stored run, or `undefined` when an active run was in the way.
    */
   abstract insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined>;
+
+  /**
+   * The key `key` of `owner` unless it expired by `now` (ISO 8601 UTC), with the run it started.
+   */
+  abstract findKey(owner: string, key: string, now: string): Promise<KeptIdempotencyKey | undefined>;
+
+  /**
+   * `insertUnlessActive` for a start with an Idempotency-Key, in one atomic step: stores `run` and `key`
+   * together unless the key is kept (not expired by `now`: then nothing is written and the kept key is
+   * returned) or a run of the name is active (then neither is written). An expired key of the same owner and
+   * key is replaced. However many calls race with one key, one run is stored and the others get the key kept.
+   */
+  abstract insertWithKey(run: ActionRun, key: IdempotencyKey, now: string): Promise<KeyedInsert>;
+
+  /** Deletes the keys expired by `now` (ISO 8601 UTC) and returns how many. */
+  abstract purgeKeys(now: string): Promise<number>;
 
   /**
    * Applies `patch` to the run `actionUid` only while its status is `expected` and, with `fence`, only while the

@@ -7,6 +7,11 @@ export interface ClusterActionOptions {
   readonly params?: Type<object>;
   /** A run still going after this long ends `failed` with `timeout` and its signal aborted. */
   readonly timeoutMs?: number;
+  /**
+   * The run's steps, in order (snake_case, unique): each run shows them as its timeline (`steps`), which the
+   * handler moves by naming a step in `context.progress`. Omit for an action type without steps.
+   */
+  readonly steps?: readonly string[];
 }
 
 export const CLUSTER_ACTION_METADATA = Symbol('cluster-action');

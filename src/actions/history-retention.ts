@@ -20,7 +20,8 @@ const PRUNE_BATCH = 1000;
  * Keeps run history within HISTORY_MAX_RUNS per action type and HISTORY_MAX_AGE_DAYS: once shortly after
  * start-up, then every few minutes, it deletes the finished runs beyond those limits (never the latest run of an
  * action type nor an active one). On PostgreSQL one replica sweeps at a time: the repository skips a sweep while
- * another replica's holds the lock. The embedded stores have one process anyway.
+ * another replica's holds the lock. The embedded stores have one process anyway. Expired Idempotency-Keys are
+ * deleted in the same sweep.
  */
 @Injectable()
 export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
@@ -66,6 +67,8 @@ export class HistoryRetentionSweep implements OnModuleInit, OnModuleDestroy {
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (deleted > 0) this.logger.log(`Deleted ${deleted} finished runs beyond the history retention limits.`);
+    // Expired keys are ignored by every read already: deleting them only keeps the table small.
+    await this.repository.purgeKeys(now.toISOString());
     return deleted;
   }
 

@@ -1,11 +1,13 @@
 import type { Logger } from '@nestjs/common';
 import { assertTransition, isTerminal } from './action-lifecycle.js';
 import type { RegisteredAction } from './action-registry.js';
-import { cancelPatch, type ActionRun, type ActionRunPatch } from './action-run.js';
+import { cancelPatch, withSteps, type ActionRun, type ActionRunPatch } from './action-run.js';
 import type { ActionsRepository, RunFence } from './actions.repository.js';
 import type { RunStore } from './run-store.js';
 import type { ActionContext } from './cluster-action-handler.js';
 import { DomainError } from '../errors/domain-error.js';
+import { shortened } from '../common/client-text.js';
+import { closeTimeline, enterStep } from './step-timeline.js';
 
 /** Why a run stopped early; it decides the terminal state. */
 interface Failure {
@@ -16,6 +18,23 @@ interface Failure {
 }
 
 const MAX_ERROR_MESSAGE = 500;
+
+/** The largest `context.result(...)`, as JSON text. */
+export const MAX_RESULT_BYTES = 64 * 1024;
+
+/** `value` as a stored result (a JSON round trip), or undefined when it is not a JSON object within the limit. */
+function storableResult(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return undefined; // cycles, BigInt
+  }
+  return Buffer.byteLength(json) <= MAX_RESULT_BYTES
+    ? (JSON.parse(json) as Record<string, unknown>)
+    : undefined;
+}
 
 /** What a handler's rejection means for the run: a DomainError keeps its code, anything else is internal. */
 function failureOf(error: unknown): Failure {
@@ -109,6 +128,8 @@ export class RunSession {
     let failure = this.interrupted;
     if (this.current.status === 'running' && !this.controller.signal.aborted) {
       try {
+        // Again now that it executes: the state may have changed since the run was requested.
+        await this.action.handler.preconditions(this.params);
         await this.action.handler.run(this.params, this.context());
       } catch (error) {
         failure = this.interrupted ?? this.overdue ?? this.failed(error);
@@ -191,16 +212,25 @@ export class RunSession {
   }
 
   private finish(failure: Failure | undefined): Promise<ActionRun> {
-    return this.write((run): ActionRunPatch | undefined => {
-      const endTime = now();
-      if (run.status === 'cancelling') return { status: 'cancelled', endTime };
-      if (!failure)
-        return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
-      // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
-      if (!failure.lost && run.status !== 'running') return undefined;
-      const status = failure.lost ? 'aborted' : 'failed';
-      return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
+    return this.write((run) => {
+      const end = this.endOf(run, failure);
+      return end && withSteps(end, closeTimeline(run.steps, end.status, end.endTime));
     });
+  }
+
+  /** The terminal write of `run` given how its handler stopped; nothing when it is not this session's to end. */
+  private endOf(
+    run: ActionRun,
+    failure: Failure | undefined,
+  ): (ActionRunPatch & Required<Pick<ActionRunPatch, 'status' | 'endTime'>>) | undefined {
+    const endTime = now();
+    if (run.status === 'cancelling') return { status: 'cancelled', endTime };
+    if (!failure)
+      return run.status === 'running' ? { status: 'completed', progress: 100, endTime } : undefined;
+    // A lost run ends aborted whether or not its handler got to run (queued, starting or running).
+    if (!failure.lost && run.status !== 'running') return undefined;
+    const status = failure.lost ? 'aborted' : 'failed';
+    return { status, errorCode: failure.code, errorMessage: failure.message, endTime };
   }
 
   private context(): ActionContext {
@@ -217,7 +247,40 @@ export class RunSession {
         }
         this.progressFloor = Math.max(this.progressFloor, percent);
         const progress = this.progressFloor;
-        await this.write((run) => (run.status === 'running' ? { progress, step } : undefined));
+        let refusedStep = false;
+        await this.write((run) => {
+          if (run.status !== 'running') return undefined;
+          if (this.action.steps.length === 0) return { progress, step };
+          if (step === undefined) return { progress }; // still in the running step
+          const steps = enterStep(run.steps ?? [], step, now());
+          if (!steps) {
+            refusedStep = true;
+            return undefined;
+          }
+          return steps === run.steps ? { progress, step } : { progress, step, steps };
+        });
+        if (refusedStep) {
+          await this.stop({
+            code: 'invalid_step',
+            message:
+              `The handler reported step ${JSON.stringify(shortened(String(step), 64))}, which is not one of ` +
+              `the steps it declares still ahead (${this.action.steps.join(', ')}).`,
+          });
+        }
+      },
+      result: async (value) => {
+        const result = storableResult(value);
+        if (!result) {
+          await this.stop({
+            code: 'invalid_result',
+            message: `The handler reported a result that is not a JSON object of at most ${MAX_RESULT_BYTES} bytes.`,
+          });
+          return;
+        }
+        // Also while cancelling: what the handler did before it saw the cancel is part of the run's outcome.
+        await this.write((run) =>
+          run.status === 'running' || run.status === 'cancelling' ? { result } : undefined,
+        );
       },
       pointOfNoReturn: async () => {
         this.noReturn = true;

@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { ActionStatus } from './action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from './action-run.js';
-import { ActionsRepository, type RunClaim, type RunFence } from './actions.repository.js';
+import {
+  ActionsRepository,
+  type IdempotencyKey,
+  type KeyedInsert,
+  type RunClaim,
+  type RunFence,
+} from './actions.repository.js';
 import type { LeaderFence } from './coordination.js';
 import { RunEvents } from './run-events.js';
 
@@ -22,6 +28,12 @@ export class RunStore {
 
   async insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
     return this.published(await this.repository.insertUnlessActive(run));
+  }
+
+  async insertWithKey(run: ActionRun, key: IdempotencyKey, now: string): Promise<KeyedInsert> {
+    const keyed = await this.repository.insertWithKey(run, key, now);
+    if (keyed.outcome === 'inserted') this.events.publish(keyed.run);
+    return keyed;
   }
 
   async update(

@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Actor } from '../audit/actor.js';
+import type { User } from './user.js';
 import { clientAddress, type AuthenticatedRequest } from './permissions.guard.js';
 
 /**
@@ -12,3 +13,8 @@ export const CurrentActor = createParamDecorator((_data: unknown, context: Execu
   const user = request.user!;
   return { email: user.email, role: user.role, address: clientAddress(request) };
 });
+
+/** The signed-in user itself, on a route that checks credentials. */
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): User => context.getArgByIndex<AuthenticatedRequest>(0).user!,
+);

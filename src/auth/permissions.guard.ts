@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import { InsufficientPermissionsError } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { roleHasPermission, type Permission } from './permissions.js';
-import { IS_PUBLIC, REQUIRED_PERMISSION } from './require-permission.decorator.js';
+import { IS_PUBLIC, REQUIRED_PERMISSION, SIGNED_IN } from './require-permission.decorator.js';
 import type { User } from './user.js';
 
 export interface AuthenticatedRequest extends Request {
@@ -20,6 +20,8 @@ export const clientAddress = (request: Request): string => request.ip ?? 'unknow
 /** What a route declares, on its handler or its controller. */
 interface RouteAccess {
   readonly isPublic: boolean;
+  /** Any valid credentials will do, whatever the role. */
+  readonly signedIn: boolean;
   readonly permission?: Permission;
 }
 
@@ -62,15 +64,14 @@ export class PermissionsGuard implements CanActivate {
     const access = this.accessOf(context);
     if (access.isPublic) return true;
     // What switchToHttp().getRequest() returns, without the closures that call allocates on every request.
-    return this.authorize(context.getArgByIndex<AuthenticatedRequest>(0), access.permission);
+    return this.authorize(context.getArgByIndex<AuthenticatedRequest>(0), access);
   }
 
-  private async authorize(
-    request: AuthenticatedRequest,
-    permission: Permission | undefined,
-  ): Promise<boolean> {
+  private async authorize(request: AuthenticatedRequest, access: RouteAccess): Promise<boolean> {
     const user = await this.auth.authenticate(singleAuthorization(request), clientAddress(request));
     request.user = user;
+    if (access.signedIn) return true;
+    const { permission } = access;
     if (!permission) throw new InsufficientPermissionsError();
     if (!roleHasPermission(user.role, permission)) throw new InsufficientPermissionsError(permission);
     return true;
@@ -86,6 +87,7 @@ export class PermissionsGuard implements CanActivate {
       const targets = [handler, controller];
       access = {
         isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) ?? false,
+        signedIn: this.reflector.getAllAndOverride<boolean | undefined>(SIGNED_IN, targets) ?? false,
         permission: this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets),
       };
       handlers.set(handler, access);

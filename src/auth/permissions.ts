@@ -62,6 +62,11 @@ export function roleHasPermission(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS.get(role)?.has(permission) ?? false;
 }
 
+/** Every permission `role` holds, in the matrix's order. */
+export function permissionsOf(role: Role): Permission[] {
+  return [...(ROLE_PERMISSIONS.get(role) ?? [])];
+}
+
 /**
  * How far up a role reaches when managing users: the matrix says who may manage users at all, this says which
  * ones. Roles without user permissions rank lowest; they manage nobody anyway.

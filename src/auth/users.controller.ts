@@ -3,10 +3,18 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { Actor } from '../audit/actor.js';
 import { ValidBody } from '../common/body-validation.pipe.js';
 import { ApiErrors, BODY_ERRORS } from '../openapi/api-errors.decorator.js';
-import { CurrentActor } from './current-actor.decorator.js';
-import { CreateUserDto, toUserDto, UpdateUserDto, UserDto } from './dto/user.dto.js';
+import { CurrentActor, CurrentUser } from './current-actor.decorator.js';
+import {
+  CreateUserDto,
+  SignedInUserDto,
+  toSignedInUserDto,
+  toUserDto,
+  UpdateUserDto,
+  UserDto,
+} from './dto/user.dto.js';
 import { Permission } from './permissions.js';
-import { RequirePermission } from './require-permission.decorator.js';
+import { RequirePermission, SignedIn } from './require-permission.decorator.js';
+import type { User } from './user.js';
 import { UsersService } from './users.service.js';
 
 const USER_NOT_FOUND = { 404: '`user_not_found`: no user has this uid' };
@@ -25,6 +33,14 @@ export class UsersController {
   @ApiOkResponse({ type: [UserDto] })
   async list(): Promise<UserDto[]> {
     return (await this.users.list()).map(toUserDto);
+  }
+
+  // Before `:uid`, which would take `me` for a uid.
+  @Get('me')
+  @SignedIn()
+  @ApiOkResponse({ type: SignedInUserDto })
+  me(@CurrentUser() user: User): SignedInUserDto {
+    return toSignedInUserDto(user);
   }
 
   @Get(':uid')

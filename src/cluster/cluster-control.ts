@@ -6,7 +6,7 @@ export interface ChangeMasterContext {
   readonly actionUid: string;
   /** Aborted when the run is cancelled, times out, or the service stops: stop at the next safe point. */
   readonly signal: AbortSignal;
-  /** Records progress (0-100) and the current step. */
+  /** Records progress (0-100) and the current step, one of `changeMasterSteps`. */
   readonly progress: (percent: number, step: string) => Promise<void>;
   /**
    * Declares that the master has moved (or is about to, irrevocably): from then on the run can no longer be
@@ -16,6 +16,14 @@ export interface ChangeMasterContext {
   readonly pointOfNoReturn: () => Promise<void>;
 }
 
+/** A node's data written to disk by `ClusterControl.persistNode`. */
+export interface NodePersisted {
+  readonly uid: number;
+  readonly addr: string;
+  /** When the node's last save completed (ISO 8601; Redis LASTSAVE has whole seconds). */
+  readonly savedAt: string;
+}
+
 /**
  * The seam where a deployment plugs in its cluster. The adapter owns the switchover: its steps, its progress,
  * its cancellation and its preconditions. The adapter is chosen in one factory (ClusterModule) from
@@ -23,6 +31,13 @@ export interface ChangeMasterContext {
  * makes the service's own replicas the nodes.
  */
 export abstract class ClusterControl {
+  /** The steps `changeMaster` reports, in order: the timeline of a change_master run. */
+  abstract readonly changeMasterSteps: readonly string[];
+  /**
+   * The uid of the master as the cluster has it now (not the last observation: a precondition must not pass on
+   * a stale view); `undefined` when not exactly one node is master.
+   */
+  abstract masterUid(): Promise<number | undefined>;
   /** Every node, ordered by uid, as last observed: never waits for a slow or down node. */
   abstract listNodes(): Promise<ClusterNode[]>;
   /** One node as last observed; `undefined` if `uid` is not a node. */
@@ -39,4 +54,10 @@ export abstract class ClusterControl {
    * and with a `DomainError` naming what failed otherwise.
    */
   abstract changeMaster(uid: number, context: ChangeMasterContext): Promise<void>;
+  /**
+   * Asks node `uid` to persist its data and resolves once a save that started after the call has completed.
+   * Rejects with `NodeNotFoundError` or `NodeNotActiveError` (down), an AbortError on the signal, and a
+   * `DomainError` naming what failed otherwise.
+   */
+  abstract persistNode(uid: number, signal: AbortSignal): Promise<NodePersisted>;
 }

@@ -14,6 +14,13 @@ export class NodeNotActiveError extends DomainError {
   }
 }
 
+/** A node did not complete its save (refused, failed, or too slow). */
+export class NodePersistFailedError extends DomainError {
+  constructor(uid: number, problem: string) {
+    super('conflict', 'node_persist_failed', `Node ${uid} did not save its data: ${problem}`);
+  }
+}
+
 export class TopologyNotHealthyError extends DomainError {
   /** `problem` is a sentence describing the topology as observed. */
   constructor(problem: string) {

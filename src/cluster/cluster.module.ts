@@ -47,8 +47,9 @@ function clusterControl(
 }
 
 /**
- * Nodes, the ClusterControl seam, and change_master (an action type like any extension's). Global for its
- * Coordination: the actions module asks it who executes runs and sweeps.
+ * Nodes, the ClusterControl seam, and change_master (an action type like any extension's). Global, so that an
+ * extension's handlers can inject the ClusterControl and the actions module can ask the Coordination who executes
+ * runs and sweeps.
  */
 @Global()
 @Module({
@@ -62,6 +63,6 @@ function clusterControl(
     },
     ChangeMasterHandler,
   ],
-  exports: [Coordination],
+  exports: [ClusterControl, Coordination],
 })
 export class ClusterModule {}

@@ -376,3 +376,21 @@ describe('AppConfig: HOST and TLS files', () => {
     expect(() => new AppConfig(env)).toThrow(message);
   });
 });
+
+describe('AppConfig: EXTENSION_MODULES', () => {
+  it('loads no extension unless EXTENSION_MODULES names some, in the order given', () => {
+    expect(new AppConfig({}).extensionModules).toEqual([]);
+    expect(
+      new AppConfig({ EXTENSION_MODULES: ' ./plugins/snapshot.js , @team/cluster-actions-backup ' })
+        .extensionModules,
+    ).toEqual(['./plugins/snapshot.js', '@team/cluster-actions-backup']);
+  });
+
+  it.each([
+    ['a,,b', /^Invalid EXTENSION_MODULES: 'a,,b' has an empty entry/],
+    ['./a.js,', /has an empty entry/],
+    ['./a.js,./a.js', /^Invalid EXTENSION_MODULES: a module appears twice\.$/],
+  ])('refuses EXTENSION_MODULES=%s', (value, message) => {
+    expect(() => new AppConfig({ EXTENSION_MODULES: value })).toThrow(message);
+  });
+});

@@ -183,6 +183,11 @@ export class AppConfig {
   /** Whether the OpenAPI document (/docs-json) and Swagger UI (/docs) are served (OPENAPI=on|off). */
   readonly openApi: boolean;
   readonly history: HistoryRetention;
+  /**
+   * Nest modules imported at start-up to add action types (EXTENSION_MODULES): package names, or paths relative
+   * to the working directory (starting with `./`, `../` or `/`), in the order given.
+   */
+  readonly extensionModules: readonly string[];
 
   constructor(env: Readonly<Record<string, string | undefined>>) {
     this.port = integer(env, 'PORT', 8080, 0, 65535);
@@ -223,7 +228,24 @@ export class AppConfig {
       maxRuns: integer(env, 'HISTORY_MAX_RUNS', 1000, 1, 1_000_000),
       maxAgeDays: integer(env, 'HISTORY_MAX_AGE_DAYS', 90, 1, 36_500),
     };
+    this.extensionModules = extensionModules(env);
   }
+}
+
+function extensionModules(env: Readonly<Record<string, string | undefined>>): string[] {
+  const raw = value(env, 'EXTENSION_MODULES');
+  if (raw === undefined) return [];
+  const specifiers = raw.split(',').map((entry) => entry.trim());
+  if (specifiers.includes('')) {
+    throw new ConfigError(
+      'EXTENSION_MODULES',
+      `'${raw}' has an empty entry; give comma-separated package names or paths (e.g. './plugins/snapshot.js').`,
+    );
+  }
+  if (new Set(specifiers).size !== specifiers.length) {
+    throw new ConfigError('EXTENSION_MODULES', 'a module appears twice.');
+  }
+  return specifiers;
 }
 
 function value(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {

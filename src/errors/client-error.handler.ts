@@ -75,7 +75,7 @@ export function answerProtocolErrorsAsJson(server: Server): RequestHandler {
   server.on('checkExpectation', (_request, response: ServerResponse) =>
     answerOnResponse(response, EXPECTATION_FAILED),
   );
-  // Node would send `100 Continue` at once; JsonBodyInterceptor sends it when it wants the body, so that a request
+  // Node would send `100 Continue` at once; JsonBodyGuard sends it when it wants the body, so that a request
   // refused first (401, 403, 413) is answered before the client uploads its body.
   server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) =>
     server.emit('request', request, response),

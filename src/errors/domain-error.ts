@@ -9,6 +9,7 @@ export type DomainErrorKind =
   | 'not_found'
   | 'not_acceptable' // the target exists but is in a state that does not allow the request
   | 'conflict'
+  | 'unprocessable' // well-formed, but contradicts what the server already holds (e.g. a reused key)
   | 'too_many_requests' // the client must wait `retryAfterSeconds` before trying again
   | 'unavailable'; // the service cannot answer now (its store is down)
 

@@ -26,6 +26,8 @@ function statusOf(kind: DomainErrorKind): number {
       return HttpStatus.NOT_ACCEPTABLE;
     case 'conflict':
       return HttpStatus.CONFLICT;
+    case 'unprocessable':
+      return HttpStatus.UNPROCESSABLE_ENTITY;
     case 'too_many_requests':
       return HttpStatus.TOO_MANY_REQUESTS;
     case 'unavailable':

@@ -1,7 +1,6 @@
 import { Injectable, MethodNotAllowedException, Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Application, Request, Response } from 'express';
-import { METHODS } from 'node:http';
 
 /**
  * 405 with `Allow`, instead of 404, for a path that the service serves with other methods. Nest calls
@@ -17,8 +16,7 @@ export class MethodNotAllowedRoutes implements OnModuleInit {
     const app = this.adapterHost.httpAdapter.getInstance<Application>();
     const methodsByPath = new Map<string, Set<string>>();
     for (const { route } of app.router.stack) {
-      // A route that answers every method is middleware mounted with `all` (nestjs-pino's, on `{/*splat}`).
-      if (!route || route.stack.length >= METHODS.length) continue;
+      if (!route) continue; // middleware
       const methods = methodsByPath.get(route.path) ?? new Set<string>();
       for (const layer of route.stack) methods.add(layer.method.toUpperCase());
       methodsByPath.set(route.path, methods);

@@ -1,10 +1,10 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type Level, type Logger as PinoRoot } from 'pino';
 import { AppConfig, type LogLevel } from '../config/app-config.js';
 import { StartupError } from '../config/startup-error.js';
-import { assignRequestId, EVERY_PATH, routeTemplate, type Middleware } from './request-context.js';
+import { assignRequestId, routeTemplate, type Middleware } from './request-context.js';
 
 /** Nest's level names (LOG_LEVEL) as pino's. */
 const PINO_LEVELS: { readonly [L in LogLevel]: Level } = {
@@ -79,16 +79,22 @@ export async function createRootLogger(config: AppConfig): Promise<PinoRoot> {
  * with two child loggers and four listeners per request: measured, a fifth of a GET's rate; this is one and one.)
  */
 export function requestLogging(root: PinoRoot, config: AppConfig): Middleware {
+  // The request line's fields are the service's own (method, path, route, status, duration), none of them a
+  // redacted name or an object that could hold one: it skips path redaction, whose wildcards cost more than the
+  // rest of the line (measured: 13 us a line with it, 1.3 us without). The same text as through the request's
+  // logger: pino writes a child's bindings where this line's first field, reqId, goes.
+  const requestLines = root.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const started = performance.now();
-    const log = root.child({ reqId: assignRequestId(req, res) });
+    const reqId = assignRequestId(req, res);
     // nestjs-pino (useExisting) makes this the logger of everything that runs for the request.
-    (req as { log?: PinoRoot }).log = log;
+    (req as { log?: PinoRoot }).log = root.child({ reqId });
     if (config.logRequests) {
       // 'close' comes for every response, finished or cut off.
       res.once('close', () =>
-        log.info(
+        requestLines.info(
           {
+            reqId,
             method: req.method,
             url: req.url,
             route: routeTemplate(req),
@@ -139,6 +145,8 @@ export const LoggingModule = LoggerModule.forRootAsync({
   useFactory: (logging: AppLogging) => ({
     pinoHttp: { logger: logging.root },
     useExisting: true,
-    forRoutes: [{ path: EVERY_PATH, method: RequestMethod.ALL }],
+    // A plain path: Nest mounts it with Express's `use`, one layer that every request passes at once, where a
+    // route for every method would be 35 layers on every request's way (measured: about 5% of a GET).
+    forRoutes: ['/'],
   }),
 });

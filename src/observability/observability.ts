@@ -10,7 +10,8 @@ import { MetricsModule } from './metrics/metrics.module.js';
 /** Structured logs with request ids, and Prometheus metrics. */
 @Module({})
 export class ObservabilityModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** Without `config` (an AppConfig from a factory), see MetricsModule.forRoot. */
+  static forRoot(config?: AppConfig): DynamicModule {
     return { module: ObservabilityModule, imports: [LoggingModule, MetricsModule.forRoot(config)] };
   }
 }

@@ -21,14 +21,8 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
 /** What every request outside any route is labelled: a client choosing paths must not choose label values. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/**
- * The path nestjs-pino's middleware is mounted on (see logging.ts). Nest mounts it as an Express route, so a
- * request that matches no controller route ends with this as its route.
- */
-export const EVERY_PATH = '{/*splat}';
-
 /** The route template that served the request (`/v1/cluster/actions/:action`), never the path it asked for. */
 export function routeTemplate(req: IncomingMessage): string {
   const path = ((req as Partial<Request>).route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' && path !== EVERY_PATH ? path : UNMATCHED_ROUTE;
+  return typeof path === 'string' ? path : UNMATCHED_ROUTE;
 }

@@ -1,6 +1,12 @@
 import { ACTION_STATUSES, isTerminal, type ActionStatus } from '../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../actions/action-run.js';
-import type { HistoryPage, RunClaim, RunFence } from '../actions/actions.repository.js';
+import type {
+  HistoryPage,
+  IdempotencyKey,
+  KeptIdempotencyKey,
+  RunClaim,
+  RunFence,
+} from '../actions/actions.repository.js';
 
 /** Every field of a run and its column in `action_runs`, in both SQL backends. */
 const COLUMN_OF = {
@@ -9,6 +15,7 @@ const COLUMN_OF = {
   status: 'status',
   progress: 'progress',
   step: 'step',
+  steps: 'steps',
   params: 'params',
   errorCode: 'error_code',
   errorMessage: 'error_message',
@@ -22,6 +29,7 @@ const COLUMN_OF = {
   executorNode: 'executor_node',
   hidden: 'hidden',
   cancellable: 'cancellable',
+  result: 'result',
 } as const satisfies Record<keyof ActionRun, string>;
 
 type RunField = keyof typeof COLUMN_OF;
@@ -37,7 +45,7 @@ export const ACTIVE_STATUS_LIST = ACTION_STATUSES.filter((status) => !isTerminal
 
 /**
  * The given fields of a run as `[column, value]` pairs for a write: an absent field (or one set to undefined)
- * is NULL, params are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
+ * is NULL, params, steps and result are JSON text, and the flags `hidden` and `cancellable` are what the backend stores for a
  * boolean (`cancellable` is true unless the run says false).
  */
 export function toColumns(
@@ -48,7 +56,9 @@ export function toColumns(
     .filter((field) => field in COLUMN_OF)
     .map((field) => {
       const value = fields[field];
-      if (field === 'params') return [COLUMN_OF[field], JSON.stringify(value)];
+      if (field === 'params' || field === 'steps' || field === 'result') {
+        return [COLUMN_OF[field], value === undefined ? null : JSON.stringify(value)];
+      }
       if (field === 'hidden') return [COLUMN_OF[field], boolean(value === true)];
       if (field === 'cancellable') return [COLUMN_OF[field], boolean(value !== false)];
       return [COLUMN_OF[field], value ?? null];
@@ -57,7 +67,7 @@ export function toColumns(
 
 /**
  * A stored row as a run, the same from every backend: NULL columns and a false `hidden` are absent fields,
- * timestamps ISO strings (PostgreSQL gives Dates), params parsed (SQLite gives JSON text).
+ * timestamps ISO strings (PostgreSQL gives Dates), params, steps and result parsed (SQLite gives JSON text).
  */
 export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
   const run: Record<string, unknown> = {};
@@ -68,8 +78,8 @@ export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
       if (value === true || value === 1) run.hidden = true;
     } else if (field === 'cancellable') {
       if (value === false || value === 0) run.cancellable = false;
-    } else if (field === 'params') {
-      run.params = typeof value === 'string' ? JSON.parse(value) : value;
+    } else if (field === 'params' || field === 'steps' || field === 'result') {
+      run[field] = typeof value === 'string' ? JSON.parse(value) : value;
     } else {
       run[field] = value instanceof Date ? value.toISOString() : value;
     }
@@ -158,3 +168,28 @@ export const claimedFields = ({ ownerId, executorNode, leaseExpiresAt }: RunClai
 /** Runs in the order they were created: the order a primary starts the runs it claimed. */
 export const oldestFirst = (runs: ActionRun[]): ActionRun[] =>
   runs.sort((a, b) => (a.creationTime < b.creationTime ? -1 : a.creationTime > b.creationTime ? 1 : 0));
+
+/**
+ * The key of `owner` unless it expired by `now` (the placeholders are the backend's), with every column of the
+ * run it started: NULL when history retention deleted that run.
+ */
+export function keptKeyQuery(owner: string, key: string, now: string): string {
+  return `SELECT k.request_hash, r.* FROM idempotency_keys AS k
+    LEFT JOIN action_runs AS r ON r.action_uid = k.action_uid
+    WHERE k.owner = ${owner} AND k.key = ${key} AND k.expires_at > ${now}`;
+}
+
+/** A row of `keptKeyQuery` as a kept key. */
+export function keptKeyFromRow(row: Readonly<Record<string, unknown>>): KeptIdempotencyKey {
+  return {
+    requestHash: row.request_hash as string,
+    run: row.action_uid === null ? undefined : runFromRow(row),
+  };
+}
+
+/** The columns of `idempotency_keys` a start writes, in the order of `keyValues`. */
+export const KEY_COLUMNS = 'owner, key, request_hash, action_uid, expires_at';
+
+export function keyValues(key: IdempotencyKey, actionUid: string): unknown[] {
+  return [key.owner, key.key, key.requestHash, actionUid, key.expiresAt];
+}

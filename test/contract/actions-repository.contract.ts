@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionStatus } from '../../src/actions/action-lifecycle.js';
 import type { ActionRun } from '../../src/actions/action-run.js';
-import type { ActionsRepository } from '../../src/actions/actions.repository.js';
+import type { ActionsRepository, IdempotencyKey } from '../../src/actions/actions.repository.js';
 
 export function aRun(overrides: Partial<ActionRun> = {}): ActionRun {
   return {
@@ -13,6 +13,15 @@ export function aRun(overrides: Partial<ActionRun> = {}): ActionRun {
     creationTime: new Date().toISOString(),
     ...overrides,
   };
+}
+
+const NOW = '2026-01-01T00:00:00.000Z';
+const LATER = '2026-01-01T12:00:00.000Z';
+const EXPIRY = '2026-01-02T00:00:00.000Z';
+const AFTER_EXPIRY = '2026-01-02T00:00:00.001Z';
+
+function aKey(overrides: Partial<IdempotencyKey> = {}): IdempotencyKey {
+  return { owner: 'admin@example.com', key: 'key-1', requestHash: 'hash-a', expiresAt: EXPIRY, ...overrides };
 }
 
 /**
@@ -156,6 +165,43 @@ export function actionsRepositoryContract(
       expect(await repository.update(run.actionUid, 'running', patch)).toStrictEqual({ ...run, ...patch });
     });
 
+    it('stores the step timeline in order with its times, replaces it on update, and reads it back everywhere', async () => {
+      const run = aRun({
+        steps: [
+          { name: 'check_target', status: 'pending' },
+          { name: 'switch', status: 'pending' },
+        ],
+      });
+      expect(await repository.insertUnlessActive(run)).toStrictEqual(run);
+      await repository.update(run.actionUid, 'queued', { status: 'running' });
+      const steps = [
+        {
+          name: 'check_target',
+          status: 'done',
+          startTime: '2026-01-01T00:00:00.000Z',
+          endTime: '2026-01-01T00:00:01.500Z',
+        },
+        { name: 'switch', status: 'running', startTime: '2026-01-01T00:00:01.500Z' },
+      ] as const;
+      const moved = await repository.update(run.actionUid, 'running', { step: 'switch', steps });
+      expect(moved).toStrictEqual({ ...run, status: 'running', step: 'switch', steps });
+      // A write that does not name the steps keeps them.
+      const ended = await repository.update(run.actionUid, 'running', { status: 'failed' });
+      expect(ended?.steps).toStrictEqual(steps);
+      expect(await repository.findByUid(run.actionUid)).toStrictEqual(ended);
+      expect(await repository.listLatest()).toStrictEqual([ended]);
+      expect((await repository.history(run.name, { limit: 10 })).runs).toStrictEqual([ended]);
+    });
+
+    it('keeps an empty timeline empty and a run stored without one without one', async () => {
+      const empty = aRun({ name: 'no_steps', steps: [] });
+      const none = aRun({ name: 'older' });
+      await repository.insertUnlessActive(empty);
+      await repository.insertUnlessActive(none);
+      expect((await repository.findByUid(empty.actionUid))?.steps).toStrictEqual([]);
+      expect(await repository.findByUid(none.actionUid)).not.toHaveProperty('steps');
+    });
+
     it('keeps a run cancellable until a patch records its point of no return, and after it ends', async () => {
       const run = aRun({ status: 'running' });
       await repository.insertUnlessActive(run);
@@ -173,6 +219,24 @@ export function actionsRepositoryContract(
         status: 'completed',
         cancellable: false,
       });
+    });
+
+    it("keeps a run's result as reported: absent until set, replaced by each patch, kept after the run ends", async () => {
+      const run = aRun({ status: 'running' });
+      await repository.insertUnlessActive(run);
+      expect((await repository.findByUid(run.actionUid))?.result).toBeUndefined();
+      await repository.update(run.actionUid, 'running', { result: { nodes: { 1: { status: 'saved' } } } });
+      const result = {
+        nodes: { 1: { status: 'saved' }, 2: { status: 'failed', error: 'down' } },
+        total: 2.5,
+      };
+      expect(await repository.update(run.actionUid, 'running', { result })).toStrictEqual({ ...run, result });
+      await repository.update(run.actionUid, 'running', {
+        status: 'failed',
+        errorCode: 'snapshot_incomplete',
+      });
+      expect((await repository.findByUid(run.actionUid))?.result).toStrictEqual(result);
+      expect((await repository.history(run.name, { limit: 10 })).runs[0].result).toStrictEqual(result);
     });
 
     it('updates an older run by its uid without touching the latest', async () => {
@@ -558,6 +622,110 @@ export function actionsRepositoryContract(
         ]);
         expect(counts.reduce((sum, count) => sum + count, 0)).toBe(4);
         expect((await repository.history('change_master', { limit: 10 })).runs).toHaveLength(1);
+      });
+    });
+    describe('idempotency keys', () => {
+      it('stores a run with its key, and finds the key with the run until it expires', async () => {
+        const run = aRun();
+        expect(await repository.insertWithKey(run, aKey(), NOW)).toEqual({ outcome: 'inserted', run });
+        expect(await repository.findLatest('change_master')).toEqual(run);
+        expect(await repository.findKey('admin@example.com', 'key-1', LATER)).toEqual({
+          requestHash: 'hash-a',
+          run,
+        });
+        expect(await repository.findKey('admin@example.com', 'key-1', EXPIRY)).toBeUndefined();
+      });
+
+      it('finds the run a key started as it is now', async () => {
+        const run = aRun();
+        await repository.insertWithKey(run, aKey(), NOW);
+        const completed = await repository.update(run.actionUid, 'queued', { status: 'completed' });
+        expect((await repository.findKey('admin@example.com', 'key-1', LATER))?.run).toEqual(completed);
+      });
+
+      it('keeps a key per owner: the same key of another owner is another key', async () => {
+        const first = aRun({ status: 'completed' });
+        const second = aRun();
+        await repository.insertWithKey(first, aKey(), NOW);
+        expect(await repository.insertWithKey(second, aKey({ owner: 'other@example.com' }), NOW)).toEqual({
+          outcome: 'inserted',
+          run: second,
+        });
+        expect((await repository.findKey('other@example.com', 'key-1', NOW))?.run).toEqual(second);
+        expect(await repository.findKey('admin@example.com', 'key-2', NOW)).toBeUndefined();
+      });
+
+      it('answers a kept key with the request it was used for, and stores nothing', async () => {
+        const run = aRun({ status: 'completed' });
+        await repository.insertWithKey(run, aKey(), NOW);
+        const retry = aRun();
+        expect(await repository.insertWithKey(retry, aKey({ requestHash: 'hash-b' }), LATER)).toEqual({
+          outcome: 'kept',
+          kept: { requestHash: 'hash-a', run },
+        });
+        expect(await repository.findByUid(retry.actionUid)).toBeUndefined();
+        expect(await repository.findLatest('change_master')).toEqual(run);
+      });
+
+      it('stores neither run nor key while another run is active, and accepts the key afterwards', async () => {
+        const active = aRun();
+        await repository.insertUnlessActive(active);
+        const refused = aRun();
+        expect(await repository.insertWithKey(refused, aKey(), NOW)).toEqual({ outcome: 'active' });
+        expect(await repository.findByUid(refused.actionUid)).toBeUndefined();
+        expect(await repository.findKey('admin@example.com', 'key-1', NOW)).toBeUndefined();
+        await repository.update(active.actionUid, 'queued', { status: 'failed' });
+        const next = aRun();
+        expect(await repository.insertWithKey(next, aKey(), NOW)).toEqual({ outcome: 'inserted', run: next });
+      });
+
+      it('replaces an expired key: the key starts a new run', async () => {
+        const first = aRun({ status: 'completed' });
+        await repository.insertWithKey(first, aKey(), NOW);
+        const second = aRun();
+        const renewed = aKey({ requestHash: 'hash-b', expiresAt: '2026-01-03T00:00:00.000Z' });
+        expect(await repository.insertWithKey(second, renewed, EXPIRY)).toEqual({
+          outcome: 'inserted',
+          run: second,
+        });
+        expect(await repository.findKey('admin@example.com', 'key-1', AFTER_EXPIRY)).toEqual({
+          requestHash: 'hash-b',
+          run: second,
+        });
+      });
+
+      it('stores one run of many concurrent inserts with one key; the others find it kept', async () => {
+        const attempts = Array.from({ length: 20 }, () => aRun());
+        const results = await Promise.all(attempts.map((run) => repository.insertWithKey(run, aKey(), NOW)));
+        const inserted = results.filter((result) => result.outcome === 'inserted');
+        expect(inserted).toHaveLength(1);
+        const [winner] = inserted.map((result) => result.run);
+        expect(results.filter((result) => result.outcome === 'kept')).toEqual(
+          Array.from({ length: 19 }, () => ({
+            outcome: 'kept',
+            kept: { requestHash: 'hash-a', run: winner },
+          })),
+        );
+        expect((await repository.history('change_master', { limit: 100 })).runs).toEqual([winner]);
+      });
+
+      it('answers a kept key without its run once history retention deleted the run', async () => {
+        const first = aRun({ status: 'completed' });
+        await repository.insertWithKey(first, aKey(), NOW);
+        await repository.insertUnlessActive(aRun({ status: 'completed' }));
+        expect(await repository.prune({ maxRuns: 1, createdBefore: NOW, batch: 100 })).toBe(1);
+        expect(await repository.findKey('admin@example.com', 'key-1', NOW)).toEqual({
+          requestHash: 'hash-a',
+        });
+      });
+
+      it('purges the keys expired by a time, and only those', async () => {
+        await repository.insertWithKey(aRun({ status: 'completed' }), aKey(), NOW);
+        const kept = aRun({ status: 'completed' });
+        await repository.insertWithKey(kept, aKey({ key: 'key-2', expiresAt: AFTER_EXPIRY }), NOW);
+        expect(await repository.purgeKeys(EXPIRY)).toBe(1);
+        expect(await repository.purgeKeys(EXPIRY)).toBe(0);
+        expect((await repository.findKey('admin@example.com', 'key-2', EXPIRY))?.run).toEqual(kept);
       });
     });
   });

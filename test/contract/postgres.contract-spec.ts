@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 async function open<R>(create: (pool: pg.Pool) => R): Promise<R> {
-  await pool.query('TRUNCATE action_runs, users, nodes RESTART IDENTITY');
+  await pool.query('TRUNCATE action_runs, idempotency_keys, users, nodes RESTART IDENTITY');
   return create(pool);
 }
 
@@ -92,7 +92,7 @@ describe('PostgreSQL: several replicas on one database', () => {
     other = postgresPool(options(database.url));
   });
   afterAll(() => other.end());
-  beforeEach(() => pool.query('TRUNCATE action_runs, users, nodes RESTART IDENTITY'));
+  beforeEach(() => pool.query('TRUNCATE action_runs, idempotency_keys, users, nodes RESTART IDENTITY'));
 
   it('lets exactly one of many inserts from two pools win, every time', async () => {
     const here = new PostgresActionsRepository(pool);
@@ -291,7 +291,7 @@ describe('PostgreSQL: users cached on several replicas', () => {
     other = postgresPool(options(database.url));
   });
   afterAll(() => other.end());
-  beforeEach(() => pool.query('TRUNCATE action_runs, users, nodes RESTART IDENTITY'));
+  beforeEach(() => pool.query('TRUNCATE action_runs, idempotency_keys, users, nodes RESTART IDENTITY'));
   afterEach(async () => {
     for (const notifications of opened.splice(0)) await notifications.close();
   });

@@ -1,4 +1,4 @@
-import { DomainError } from '../../src/actions/index.js';
+import { DomainError } from 'cluster-actions';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { raceCancelWithResult, type RaceOrder } from '../support/cancel-race.js';
 import { FlakyActionsRepository } from '../support/flaky-actions.repository.js';
@@ -77,6 +77,7 @@ describe('cluster actions API', () => {
         action_uid: expect.stringMatching(/^[0-9a-f-]{36}$/),
         status: 'queued',
         progress: 0,
+        steps: [], // the test action declares no steps
         label: 'x',
         creation_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         started_by: t.admin[0],
@@ -98,6 +99,7 @@ describe('cluster actions API', () => {
         status: 'completed',
         progress: 100,
         step: 'half way',
+        steps: [],
         creation_time: expect.any(String),
         start_time: expect.any(String),
         end_time: expect.any(String),

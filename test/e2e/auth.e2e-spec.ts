@@ -68,6 +68,15 @@ const ROUTE_PERMISSIONS: Readonly<Record<string, string>> = {
 /** The only routes open without credentials. */
 const PUBLIC_ROUTES = ['GET /health', 'GET /ready'];
 
+/** Routes for any valid credentials, whatever the role: they answer only about the signed-in user. */
+const SIGNED_IN_ROUTES = ['GET /v1/users/me'];
+
+/**
+ * Pages served outside Nest's router, so that no guard sees them, public by design: they carry no data, and the
+ * browser calls the API with the user's credentials (Swagger UI, and the web console under /ui).
+ */
+const PUBLIC_PAGES = ['/docs', '/docs-json', '/ui/'];
+
 const UNAUTHORIZED = {
   error_code: 'unauthorized',
   description: 'Valid credentials are required (HTTP Basic, email and password).',
@@ -107,17 +116,41 @@ describe('authentication and the role matrix', () => {
 
   afterAll(() => t.close());
 
-  it('every route declares a permission or is explicitly public (deny by default)', () => {
+  it('every route declares a permission or is explicitly public or signed-in (deny by default)', () => {
     const routes = discoverRoutes(t.app);
     const undeclared = routes
-      .filter((route) => !route.permission && !route.isPublic)
+      .filter((route) => !route.permission && !route.isPublic && !route.signedIn)
       .map((route) => route.route);
     expect(undeclared).toEqual([]);
-    const guarded = routes.filter((route) => !route.isPublic);
+    const guarded = routes.filter((route) => route.permission);
     expect(Object.fromEntries(guarded.map((route) => [route.route, route.permission]))).toEqual(
       ROUTE_PERMISSIONS,
     );
     expect(routes.filter((route) => route.isPublic).map((route) => route.route)).toEqual(PUBLIC_ROUTES);
+    expect(routes.filter((route) => route.signedIn).map((route) => route.route)).toEqual(SIGNED_IN_ROUTES);
+  });
+
+  it.each(PUBLIC_PAGES)('the page %s, outside the router, is public by design', async (path) => {
+    await t.http.get(path).expect(200);
+  });
+
+  it.each(ROLES)('GET /v1/users/me as %s answers that user and the permissions of its role', async (role) => {
+    const [email] = credentials.get(role)!;
+    const response = await t.http
+      .get('/v1/users/me')
+      .auth(...credentials.get(role)!)
+      .expect(200);
+    expect(response.body).toMatchObject({ email, role });
+    expect([...(response.body as { permissions: string[] }).permissions].sort()).toEqual(
+      Object.keys(PERMISSION_HOLDERS)
+        .filter((permission) => PERMISSION_HOLDERS[permission].includes(role))
+        .sort(),
+    );
+  });
+
+  it('GET /v1/users/me without credentials is 401', async () => {
+    const response = await t.http.get('/v1/users/me').expect(401);
+    expect(response.body).toEqual(UNAUTHORIZED);
   });
 
   interface RouteCall {

@@ -1,23 +1,16 @@
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction } from '../support/poll.js';
+import { mastersOf, pollAction, timelineOf as timeline, type ActionBody } from '../support/poll.js';
+import { SseClient } from '../support/sse.js';
 
 const path = '/v1/cluster/actions/change_master';
+const STEPS = ['prepare_handover', 'sync_configuration', 'switch_master'];
 
 describe('change_master and the nodes API', () => {
   let t: TestApp;
 
   afterEach(() => t.close());
 
-  async function masters(): Promise<string[]> {
-    const response = await t.http
-      .get('/v1/nodes/status')
-      .auth(...t.admin)
-      .expect(200);
-    const status = response.body as Record<string, { role: string }>;
-    return Object.entries(status)
-      .filter(([, node]) => node.role === 'master')
-      .map(([uid]) => uid);
-  }
+  const masters = () => mastersOf(t.http, t.admin);
 
   describe('on a healthy three-node cluster', () => {
     beforeEach(async () => {
@@ -167,6 +160,91 @@ describe('change_master and the nodes API', () => {
       expect(conflict.body.error_code).toBe('action_in_progress');
       await pollAction(t.http, t.admin, 'change_master');
       expect(await masters()).toEqual(['2']);
+    });
+  });
+
+  describe('step timeline', () => {
+    const start = () =>
+      t.http
+        .post(path)
+        .auth(...t.admin)
+        .send({ node_uid: '2' })
+        .expect(200);
+
+    it('goes through every step to completed, each done in turn, the current one matching `step`', async () => {
+      t = await createTestApp({ env: { CLUSTER_NODES: '1,2,3', CHANGE_MASTER_STEP_MS: '30' } });
+      const events = await SseClient.open(t.app, `${path}/events`, t.admin);
+      const { body } = await start();
+      expect(timeline(body)).toEqual(STEPS.map((name) => [name, 'pending']));
+      const seen = await pollAction(t.http, t.admin, 'change_master');
+      for (const observed of seen.filter((run) => run.status === 'running' && run.step)) {
+        const running = timeline(observed).filter(([, status]) => status === 'running');
+        expect(running).toEqual([[observed.step, 'running']]);
+      }
+      const last = seen.at(-1)!;
+      expect(timeline(last)).toEqual(STEPS.map((name) => [name, 'done']));
+      const steps = last.steps as { start_time: string; end_time: string }[];
+      steps.forEach((step, index) => {
+        expect(step.start_time <= step.end_time).toBe(true);
+        if (index > 0) expect(step.start_time).toBe(steps[index - 1].end_time);
+      });
+      expect(steps[0].start_time >= String(last.start_time)).toBe(true);
+      expect(steps.at(-1)!.end_time).toBe(last.end_time);
+
+      // Each step entered is one `step` event whose action object shows that step running.
+      await events.until('completed');
+      events.close();
+      const stepEvents = events.events.filter((event) => event.event === 'step');
+      expect(stepEvents.map((event) => event.data?.step)).toEqual(STEPS);
+      stepEvents.forEach((event, index) => {
+        expect(timeline(event.data as ActionBody)[index]).toEqual([STEPS[index], 'running']);
+      });
+      const completed = events.events.find((event) => event.data?.status === 'completed');
+      expect(timeline(completed!.data as ActionBody)).toEqual(STEPS.map((name) => [name, 'done']));
+    });
+
+    it('marks the running step cancelled and the rest skipped when the run is cancelled', async () => {
+      t = await createTestApp({ env: { CLUSTER_NODES: '1,2,3', CHANGE_MASTER_STEP_MS: '60000' } });
+      await start();
+      await pollAction(t.http, t.admin, 'change_master', (run) => run.step === 'prepare_handover');
+      await t.http
+        .delete(path)
+        .auth(...t.admin)
+        .expect(200);
+      const last = (await pollAction(t.http, t.admin, 'change_master')).at(-1)!;
+      expect(last.status).toBe('cancelled');
+      expect(timeline(last)).toEqual([
+        ['prepare_handover', 'cancelled'],
+        ['sync_configuration', 'skipped'],
+        ['switch_master', 'skipped'],
+      ]);
+      expect((last.steps as { end_time?: string }[])[0].end_time).toBe(last.end_time);
+    });
+
+    it('marks the running step failed and the rest skipped when the run fails', async () => {
+      t = await createTestApp({
+        env: { CLUSTER_NODES: '1,2,3', CHANGE_MASTER_STEP_MS: '60000', CHANGE_MASTER_TIMEOUT_MS: '300' },
+      });
+      await start();
+      const last = (await pollAction(t.http, t.admin, 'change_master')).at(-1)!;
+      expect(last).toMatchObject({ status: 'failed', error_code: 'timeout' });
+      expect(timeline(last)).toEqual([
+        ['prepare_handover', 'failed'],
+        ['sync_configuration', 'skipped'],
+        ['switch_master', 'skipped'],
+      ]);
+    });
+
+    it('skips every step of a no-op run whose target already is master', async () => {
+      t = await createTestApp({ env: { CLUSTER_NODES: '1,2,3' } });
+      await t.http
+        .post(path)
+        .auth(...t.admin)
+        .send({ node_uid: '1' })
+        .expect(200);
+      const last = (await pollAction(t.http, t.admin, 'change_master')).at(-1)!;
+      expect(last.status).toBe('completed');
+      expect(timeline(last)).toEqual(STEPS.map((name) => [name, 'skipped']));
     });
   });
 

@@ -12,6 +12,7 @@ const ADMIN: readonly [string, string] = ['admin@crash.local', 'crash-admin-pass
 interface ActionBody {
   readonly action_uid: string;
   readonly status: ActionStatus;
+  readonly step?: string;
   readonly error_code?: string;
   readonly error_message?: string;
 }
@@ -65,6 +66,9 @@ describe('crash recovery of the built service', () => {
   it('after SIGKILL mid-run, a restart aborts the lost run, keeps the old master, and runs again', async () => {
     const crashed = await startService(file);
     const lost = await startChangeMaster(crashed, '2');
+    await waitFor('the first step', async () =>
+      (await action(crashed)).step === 'prepare_handover' ? true : undefined,
+    );
     expect(await crashed.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
 
     const restarted = await startService(file);
@@ -74,6 +78,16 @@ describe('crash recovery of the built service', () => {
         status: 'aborted',
         error_code: 'executor_lost',
         error_message: expect.any(String),
+        // The recovery closes the timeline too: the step the run was in failed, the others never ran.
+        steps: [
+          expect.objectContaining({
+            name: 'prepare_handover',
+            status: 'failed',
+            end_time: expect.any(String),
+          }),
+          { name: 'sync_configuration', status: 'skipped' },
+          { name: 'switch_master', status: 'skipped' },
+        ],
       }),
     );
     expect(await masters(restarted)).toEqual(['1']);

@@ -1,5 +1,5 @@
 import { Injectable, Module, Scope, type Type } from '@nestjs/common';
-import { ClusterAction, ClusterActionHandler } from '../../src/actions/index.js';
+import { ClusterAction, ClusterActionHandler } from 'cluster-actions';
 import { createTestApp } from '../support/app.js';
 
 @ClusterAction({ name: 'twice' })
@@ -39,6 +39,27 @@ class DependsOnRequestScope extends ClusterActionHandler {
 
 @ClusterAction({ name: 'Bad-Name' })
 class BadlyNamed extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'step_twice', steps: ['check', 'move', 'check'] })
+class StepDeclaredTwice extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'bad_step', steps: ['Move Shards'] })
+class BadlyNamedStep extends ClusterActionHandler {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+@ClusterAction({ name: 'events' })
+class NamedLikeARoute extends ClusterActionHandler {
   run(): Promise<void> {
     return Promise.resolve();
   }
@@ -95,7 +116,14 @@ describe('extension API start-up checks', () => {
       /DependsOnRequestScope: action handlers must be singletons/,
     ],
     ['a name that is not snake_case', [BadlyNamed], /"Bad-Name" must be snake_case/],
+    ['a name a route takes', [NamedLikeARoute], /action name 'events' is reserved/],
     ['a second change_master', [ShadowsChangeMaster], /action 'change_master' is already registered/],
+    [
+      'a step declared twice',
+      [StepDeclaredTwice],
+      /step "check" of action 'step_twice' must be .* declared once/,
+    ],
+    ['a step name that is not snake_case', [BadlyNamedStep], /step "Move Shards" of action 'bad_step'/],
   ])('%s stops the start-up with a clear message', async (_case, providers, message) => {
     await expect(createTestApp({ imports: [moduleWith(...providers)] })).rejects.toThrow(message);
   });

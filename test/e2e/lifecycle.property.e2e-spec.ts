@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
 import type TestAgent from 'supertest/lib/agent.js';
 import { isTerminal, type ActionStatus } from '../../src/actions/action-lifecycle.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -7,8 +8,10 @@ import { TEST_ACTION, TestActionModule, TestGate, type GatedRun } from '../suppo
 
 /**
  * Model-based test: random sequences of starts (valid and invalid, several at once), cancels, reads, progress
- * reports, completions, failures, hangs and change_master runs against the real app over HTTP, each checked
- * against a small reference model. After every command: the response codes the model predicts (of parallel
+ * reports, completions, failures, hangs, change_master runs, dry runs of both (a dry run answers the blockers
+ * the model predicts and changes nothing), starts with an Idempotency-Key (retries, reused keys) and `?wait` reads
+ * (also one the handler's finish ends) against the real app over HTTP, each checked against a small reference
+ * model. After every command: the response codes the model predicts (of parallel
  * starts on an idle action exactly one 200, the others 409), only legal transitions, progress that never
  * decreases and is 100 exactly when completed, terminal states that never change, exactly one master.
  */
@@ -22,10 +25,25 @@ interface ActionBody {
   readonly progress: number;
 }
 
+interface ModelRun {
+  status: ActionStatus;
+  progress: number;
+  ignoresSignal: boolean;
+}
+
+/** An Idempotency-Key the sequence used: the body it was sent with and the run it started (as it is now). */
+interface ModelKey {
+  readonly ignoresSignal: boolean;
+  readonly uid: string;
+  readonly run: ModelRun;
+}
+
 interface Model {
   /** The test action's stored run, as the model predicts it. */
-  run?: { status: ActionStatus; progress: number; ignoresSignal: boolean };
+  run?: ModelRun;
   master: string;
+  /** Idempotency-Keys by name: a key never expires within a sequence. */
+  readonly keys: Map<string, ModelKey>;
 }
 
 interface Real {
@@ -34,6 +52,8 @@ interface Real {
   readonly gate: TestGate;
   gated?: GatedRun;
   readonly history: Map<string, ActionBody>;
+  /** Makes this sequence's Idempotency-Keys its own: the app keeps keys of earlier sequences. */
+  readonly keyPrefix: string;
 }
 
 const isActive = (model: Model): boolean => model.run !== undefined && !isTerminal(model.run.status);
@@ -211,6 +231,174 @@ class ChangeMaster implements Command {
   toString = () => `ChangeMaster(${this.node})`;
 }
 
+interface DryRunBody {
+  readonly dry_run: true;
+  readonly would_start: boolean;
+  readonly blockers: { error_code: string }[];
+  readonly steps: { name: string; status: string }[];
+}
+
+/** Asks what a start would do: the model predicts the answer, and that nothing changed (checkInvariants). */
+async function dryRun(real: Real, path: string, body: object, blockers: string[]): Promise<DryRunBody> {
+  const response = await real.http
+    .post(`${path}?dry_run=true`)
+    .auth(...real.auth)
+    .send(body)
+    .expect(200);
+  const answer = response.body as DryRunBody;
+  expect(answer.dry_run).toBe(true);
+  expect(answer.blockers.map((blocker) => blocker.error_code)).toEqual(blockers);
+  expect(answer.would_start).toBe(blockers.length === 0);
+  return answer;
+}
+
+/** A dry run of the test action: refused by its precheck (label `refuse`), blocked by its run in progress. */
+class DryRunStart implements Command {
+  constructor(
+    readonly valid: boolean,
+    readonly refused: boolean,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    if (!this.valid) {
+      await real.http
+        .post(`${PATH}?dry_run=true`)
+        .auth(...real.auth)
+        .send({ ignore_signal: 'yes' })
+        .expect(400);
+    } else {
+      const blockers = [
+        ...(this.refused ? ['label_refused'] : []),
+        ...(isActive(model) ? ['action_in_progress'] : []),
+      ];
+      const answer = await dryRun(real, PATH, this.refused ? { label: 'refuse' } : {}, blockers);
+      expect(answer.steps).toEqual([]); // the test action declares none
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => `DryRunStart(${this.valid ? (this.refused ? 'refused' : 'valid') : 'invalid'})`;
+}
+
+/** A dry run of change_master: node 4 is down; an expected master other than the model's is a blocker. */
+class DryRunChangeMaster implements Command {
+  constructor(
+    readonly node: string,
+    readonly expectedMaster: string | undefined,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const blockers = [
+      ...(this.node === '4' ? ['node_not_active'] : []),
+      ...(this.expectedMaster !== undefined && this.expectedMaster !== model.master
+        ? ['precondition_failed']
+        : []),
+    ];
+    const answer = await dryRun(
+      real,
+      '/v1/cluster/actions/change_master',
+      { node_uid: this.node, expected_master_uid: this.expectedMaster },
+      blockers,
+    );
+    expect(answer.steps.map((step) => step.status)).toEqual(['pending', 'pending', 'pending']);
+    await checkInvariants(real, model);
+  }
+  toString = () => `DryRunChangeMaster(${this.node}, expected ${this.expectedMaster ?? 'any'})`;
+}
+
+/**
+ * `count` identical starts with one Idempotency-Key, in parallel. A key the sequence used answers its run as it is
+ * now to every one (the same body) or 422 (another body); a new key starts one run that every one answers, or
+ * meets an active run (409, and the key stays unused).
+ */
+class KeyedStart implements Command {
+  constructor(
+    readonly key: string,
+    readonly ignoresSignal: boolean,
+    readonly count: number,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const responses = await Promise.all(
+      Array.from({ length: this.count }, () =>
+        real.http
+          .post(PATH)
+          .auth(...real.auth)
+          .set('Idempotency-Key', `${real.keyPrefix}-${this.key}`)
+          .send({ ignore_signal: this.ignoresSignal }),
+      ),
+    );
+    const codes = responses.map((response) => response.status);
+    const kept = model.keys.get(this.key);
+    if (kept && kept.ignoresSignal !== this.ignoresSignal) {
+      expect(codes).toEqual(Array.from({ length: this.count }, () => 422));
+      for (const response of responses) expect(response.body.error_code).toBe('idempotency_key_reused');
+    } else if (kept) {
+      expect(codes).toEqual(Array.from({ length: this.count }, () => 200));
+      for (const response of responses) {
+        expect(response.body).toMatchObject({
+          action_uid: kept.uid,
+          status: kept.run.status,
+          progress: kept.run.progress,
+        });
+        observe(real, response.body as ActionBody);
+      }
+    } else if (isActive(model)) {
+      expect(codes).toEqual(Array.from({ length: this.count }, () => 409));
+    } else {
+      expect(codes).toEqual(Array.from({ length: this.count }, () => 200));
+      const uids = new Set(responses.map((response) => (response.body as ActionBody).action_uid));
+      expect(uids.size).toBe(1);
+      for (const response of responses) observe(real, response.body as ActionBody);
+      real.gated = await real.gate.next();
+      model.run = { status: 'running', progress: 0, ignoresSignal: this.ignoresSignal };
+      model.keys.set(this.key, { ignoresSignal: this.ignoresSignal, uid: [...uids][0], run: model.run });
+      await settle(real, (run) => run?.status === 'running');
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () =>
+    `KeyedStart(${this.key}, ${this.ignoresSignal ? 'ignoring signal' : 'valid'} x${this.count})`;
+}
+
+/**
+ * `GET ?wait=`: with nothing finishing the run meanwhile, the run as the model has it (at once when terminal, at
+ * the timeout when active); with the handler finishing it while the wait is open, the finished run.
+ */
+class Wait implements Command {
+  constructor(
+    readonly seconds: string,
+    readonly finishMeanwhile: boolean,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const finishing = this.finishMeanwhile && isActive(model);
+    const answer = real.http.get(`${PATH}?wait=${finishing ? '30' : this.seconds}`).auth(...real.auth);
+    if (finishing) {
+      // Sent before the handler finishes, answered after: whichever reaches the app first, the answer is final.
+      const response = answer.then((result) => result);
+      real.gated!.complete();
+      real.gated = undefined;
+      const run = model.run!;
+      if (run.status === 'cancelling') run.status = 'cancelled';
+      else Object.assign(run, { status: 'completed', progress: 100 });
+      const body = (await response).body as ActionBody;
+      expect(body).toMatchObject({ status: run.status, progress: run.progress });
+      observe(real, body);
+    } else {
+      const response = await answer;
+      if (!model.run) {
+        expect(response.status).toBe(404);
+      } else {
+        expect(response.status).toBe(200);
+        expect(response.body).toMatchObject({ status: model.run.status, progress: model.run.progress });
+        observe(real, response.body as ActionBody);
+      }
+    }
+    await checkInvariants(real, model);
+  }
+  toString = () => `Wait(${this.seconds}${this.finishMeanwhile ? ', finish meanwhile' : ''})`;
+}
+
 const commands = [
   fc
     .tuple(fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 5 }))
@@ -219,6 +407,16 @@ const commands = [
   fc.integer({ min: 0, max: 100 }).map((percent) => new Progress(percent)),
   fc.constantFrom('complete' as const, 'fail' as const).map((outcome) => new Finish(outcome)),
   fc.constantFrom(...NODES).map((node) => new ChangeMaster(node)),
+  fc.tuple(fc.boolean(), fc.boolean()).map(([valid, refused]) => new DryRunStart(valid, refused)),
+  fc
+    .tuple(fc.constantFrom(...NODES), fc.option(fc.constantFrom(...NODES), { nil: undefined }))
+    .map(([node, expected]) => new DryRunChangeMaster(node, expected)),
+  fc
+    .tuple(fc.constantFrom('k1', 'k2', 'k3'), fc.boolean(), fc.integer({ min: 1, max: 4 }))
+    .map(([key, ignoresSignal, count]) => new KeyedStart(key, ignoresSignal, count)),
+  fc
+    .tuple(fc.constantFrom('0', '0.02'), fc.boolean())
+    .map(([seconds, finishMeanwhile]) => new Wait(seconds, finishMeanwhile)),
 ];
 
 describe('lifecycle model', () => {
@@ -239,8 +437,14 @@ describe('lifecycle model', () => {
     let master = '1';
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 12 }), async (sequence) => {
-        const real: Real = { http: t.http, auth: t.admin, gate, history: new Map() };
-        const model: Model = { master };
+        const real: Real = {
+          http: t.http,
+          auth: t.admin,
+          gate,
+          history: new Map(),
+          keyPrefix: randomUUID(),
+        };
+        const model: Model = { master, keys: new Map() };
         // Leaves nothing running for the next sequence.
         const leaveIdle = async () => {
           master = model.master;

@@ -71,7 +71,7 @@ describe('OpenAPI document and Swagger UI', () => {
     const documented = operations(document);
     const routes = discoverRoutes(t.app);
     expect(routes.length).toBeGreaterThan(10);
-    for (const { route, permission, isPublic } of routes) {
+    for (const { route, permission, isPublic, signedIn } of routes) {
       const [method, path] = route.split(' ');
       const operation = documented.get(`${method} ${openApiPath(path)}`);
       expect({
@@ -83,7 +83,8 @@ describe('OpenAPI document and Swagger UI', () => {
         continue;
       }
       expect(operation?.security).toEqual([{ basic: [] }]);
-      for (const status of ['401', '403']) {
+      // A signed-in route checks credentials but no permission: it is never 403.
+      for (const status of signedIn ? ['401'] : ['401', '403']) {
         expect(operation?.responses[status]).toMatchObject({
           content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
         });
@@ -99,7 +100,7 @@ describe('OpenAPI document and Swagger UI', () => {
   it('documents the statuses a route answers besides 200', () => {
     const documented = operations(document);
     expect(Object.keys(documented.get('POST /v1/cluster/actions/{action}')!.responses).sort()).toEqual(
-      ['200', '400', '401', '403', '404', '406', '409', '413', '429', '500'].sort(),
+      ['200', '400', '401', '403', '404', '406', '409', '413', '422', '429', '500'].sort(),
     );
     expect(Object.keys(documented.get('GET /v1/users/{uid}')!.responses)).toContain('404');
   });
@@ -130,7 +131,10 @@ describe('OpenAPI document and Swagger UI', () => {
   it('gives every registered action type its own path with its params schema', () => {
     expect(bodySchemaOf('/v1/cluster/actions/change_master')).toEqual({
       type: 'object',
-      properties: { node_uid: { type: 'string', pattern: expect.any(String) } },
+      properties: {
+        node_uid: { type: 'string', pattern: expect.any(String) },
+        expected_master_uid: { type: 'string', pattern: expect.any(String) },
+      },
       required: ['node_uid'],
       additionalProperties: false,
     });
@@ -155,6 +159,17 @@ describe('OpenAPI document and Swagger UI', () => {
       required: ['email', 'password', 'role'],
       additionalProperties: false,
     });
+  });
+
+  it('documents the Idempotency-Key header on the generic POST and on the path of each action type', () => {
+    const posts = ['{action}', 'change_master', TEST_ACTION].map(
+      (action) => document.paths[`/v1/cluster/actions/${action}`].post,
+    );
+    for (const post of posts) {
+      expect(post?.parameters).toContainEqual(
+        expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+      );
+    }
   });
 
   it('serves Swagger UI at /docs without credentials', async () => {

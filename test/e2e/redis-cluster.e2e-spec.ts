@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { pollAction } from '../support/poll.js';
+import { pollAction, timelineOf as timeline } from '../support/poll.js';
 import { roleOf, startReplicationGroup, waitFor, type RedisServer } from '../support/redis-servers.js';
 
 const path = '/v1/cluster/actions/change_master';
@@ -163,6 +163,37 @@ describe('change_master on a live Redis replication group', () => {
     });
   });
 
+  it('checks expected_master_uid against the servers: refused, dry run, then started and completed', async () => {
+    await statusBecomes(healthy(1));
+    await t.http
+      .post(path)
+      .auth(...t.admin)
+      .send({ node_uid: '3', expected_master_uid: '2' })
+      .expect(409, {
+        error_code: 'precondition_failed',
+        description: 'expected_master_uid is 2, but node 1 is master.',
+      });
+    await t.http
+      .post(`${path}?dry_run=true`)
+      .auth(...t.admin)
+      .send({ node_uid: '3', expected_master_uid: '1' })
+      .expect(200, {
+        dry_run: true,
+        would_start: true,
+        blockers: [],
+        steps: STEPS.map((name) => ({ name, status: 'pending' })),
+      });
+    await t.http
+      .post(path)
+      .auth(...t.admin)
+      .send({ node_uid: '3', expected_master_uid: '1' })
+      .expect(200);
+    const runs = await pollAction(t.http, t.admin, 'change_master', undefined, 20_000);
+    expect(runs.at(-1)).toMatchObject({ status: 'completed', expected_master_uid: '1' });
+    await expectHealthy(3);
+    await statusBecomes(healthy(3));
+  });
+
   it('switches the master under a continuous writer: no acknowledged write lost, never two masters', async () => {
     await statusBecomes(healthy(1));
     // Every server's role, read throughout the switchover.
@@ -196,6 +227,7 @@ describe('change_master on a live Redis replication group', () => {
     await watch;
 
     expect(runs.at(-1)).toMatchObject({ status: 'completed', progress: 100, cancellable: false });
+    expect(timeline(runs.at(-1))).toEqual(STEPS.map((step) => [step, 'done']));
     // The steps seen while polling (a fast one may be missed), in the documented order.
     const steps = [...new Set(runs.map((run) => run.step).filter(Boolean))];
     expect(steps).toEqual(STEPS.filter((step) => steps.includes(step)));
@@ -256,6 +288,13 @@ describe('change_master on a live Redis replication group', () => {
     const runs = await pollAction(t.http, t.admin, 'change_master', undefined, 10_000);
     await load.stop();
     expect(runs.at(-1)).toMatchObject({ status: 'cancelled', cancellable: true, step: 'wait_for_switch' });
+    expect(timeline(runs.at(-1))).toEqual([
+      ['check_target_in_sync', 'done'],
+      ['failover', 'done'],
+      ['wait_for_switch', 'cancelled'],
+      ['repoint_replicas', 'skipped'],
+      ['verify', 'skipped'],
+    ]);
     expect(await roleOf(servers[0].client())).toBe('master');
     await expectHealthy(1);
     await statusBecomes(healthy(1));
@@ -292,6 +331,13 @@ describe('change_master on a live Redis replication group', () => {
       cancellable: true,
       error_message: expect.stringMatching(/node 1 is still master/),
     });
+    expect(timeline(runs.at(-1))).toEqual([
+      ['check_target_in_sync', 'done'],
+      ['failover', 'done'],
+      ['wait_for_switch', 'failed'],
+      ['repoint_replicas', 'skipped'],
+      ['verify', 'skipped'],
+    ]);
     expect(await roleOf(servers[0].client())).toBe('master');
     await expectHealthy(1);
     await statusBecomes(healthy(1));

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ActionRunner } from '../../src/actions/action-runner.js';
-import { ClusterAction, ClusterActionHandler, type ActionContext } from '../../src/actions/index.js';
+import { ClusterAction, ClusterActionHandler, type ActionContext } from 'cluster-actions';
 import { createTestApp, type TestApp } from '../support/app.js';
 
 /** A short run with a few progress reports, so that soak traffic exercises the whole runner. */

@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTestApp, type TestApp } from '../support/app.js';
-
-/** Debian's Chromium (the `chromium` package; .ci/run installs it): Playwright never downloads a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = 'test-output';
+import { launchChromium, loopbackPage, screenshot } from '../support/browser.js';
 
 describe('Swagger UI in a real browser', () => {
   let t: TestApp;
@@ -13,18 +9,7 @@ describe('Swagger UI in a real browser', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
@@ -34,11 +19,7 @@ describe('Swagger UI in a real browser', () => {
   it('authorizes with Basic credentials and executes GET /v1/cluster/actions with a 200', async () => {
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     const origin = `http://127.0.0.1:${port}`;
-    const page = await browser.newPage();
-    // Loopback only: anything else the page asks for is refused.
-    await page.route('**/*', (route) =>
-      route.request().url().startsWith(origin) ? route.continue() : route.abort(),
-    );
+    const page = await loopbackPage(browser, origin);
 
     await page.goto(`${origin}/docs`);
     await page.locator('button.authorize').first().click();
@@ -60,7 +41,6 @@ describe('Swagger UI in a real browser', () => {
       operation.locator('.live-responses-table tbody .response-col_status').first().textContent(),
     ).resolves.toContain('200');
 
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: `${SCREENSHOTS}/swagger-ui.png`, fullPage: true });
+    await screenshot(page, 'swagger-ui');
   }, 30_000);
 });

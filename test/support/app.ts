@@ -10,6 +10,7 @@ import { PasswordHasher } from '../../src/auth/password-hasher.js';
 import type { Role } from '../../src/auth/permissions.js';
 import type { User } from '../../src/auth/user.js';
 import { UsersRepository } from '../../src/auth/users.repository.js';
+import { Clock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
@@ -22,6 +23,8 @@ export interface TestAppOptions {
   readonly imports?: ModuleMetadata['imports'];
   /** Replaces the store's actions repository, e.g. with one that fails on command. */
   readonly actionsRepository?: ActionsRepository;
+  /** Replaces the clock, e.g. with one the test moves past an expiry. */
+  readonly clock?: Clock;
 }
 
 export interface TestApp {
@@ -54,6 +57,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   if (options.actionsRepository)
     builder.overrideProvider(ActionsRepository).useValue(options.actionsRepository);
+  if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({
     bodyParser: false,

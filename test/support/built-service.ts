@@ -8,9 +8,12 @@ export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url)
 const WAIT_MS = 15_000;
 
 /** Fails the suite at once, with the fix, when the service was not built. */
-export function requireBuild(): void {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run 'npm run build' first ('npm test' does).`);
+export function requireBuild(file = MAIN): void {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run 'npm run build' first ('npm test' does).`);
 }
+
+/** The web console's page, as `npm run build` makes it (the app serves it from dist/ui/, tests included). */
+export const CONSOLE_PAGE = fileURLToPath(new URL('../../dist/ui/index.html', import.meta.url));
 
 /** A port nothing listens on (on 127.0.0.1) a moment ago. */
 export function freePort(): Promise<number> {

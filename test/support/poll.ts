@@ -50,3 +50,18 @@ export function reachable(from: ActionStatus, to: ActionStatus, visited = new Se
   const steps: ActionStatus[] = ['starting', 'running', 'cancelling'];
   return steps.some((via) => !visited.has(via) && canTransition(from, via) && reachable(via, to, visited));
 }
+
+/** The uids of the nodes GET /v1/nodes/status shows as master (exactly one in a healthy cluster). */
+export async function mastersOf(http: TestAgent, auth: readonly [string, string]): Promise<string[]> {
+  const response = await http
+    .get('/v1/nodes/status')
+    .auth(...auth)
+    .expect(200);
+  return Object.entries(response.body as Record<string, { role: string }>)
+    .filter(([, node]) => node.role === 'master')
+    .map(([uid]) => uid);
+}
+
+/** A run's step timeline as `[name, status]` pairs. */
+export const timelineOf = (body: ActionBody | undefined): [string, string][] =>
+  (body?.steps as { name: string; status: string }[]).map((step) => [step.name, step.status]);

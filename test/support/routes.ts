@@ -3,13 +3,15 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { Permission } from '../../src/auth/permissions.js';
-import { IS_PUBLIC, REQUIRED_PERMISSION } from '../../src/auth/require-permission.decorator.js';
+import { IS_PUBLIC, REQUIRED_PERMISSION, SIGNED_IN } from '../../src/auth/require-permission.decorator.js';
 
 export interface DiscoveredRoute {
   /** e.g. `GET /v1/cluster/actions/:action` */
   readonly route: string;
   readonly permission?: Permission;
   readonly isPublic: boolean;
+  /** Open to any valid credentials, whatever the role. */
+  readonly signedIn: boolean;
 }
 
 const joinPath = (...parts: string[]): string =>
@@ -41,6 +43,7 @@ export function discoverRoutes(app: INestApplication): DiscoveredRoute[] {
           route: `${method} ${joinPath(prefix, path)}`,
           permission: read<Permission>(REQUIRED_PERMISSION),
           isPublic: read<boolean>(IS_PUBLIC) === true,
+          signedIn: read<boolean>(SIGNED_IN) === true,
         }));
       });
     });

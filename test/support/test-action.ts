@@ -1,11 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { IsBoolean, IsOptional, IsString, MaxLength } from 'class-validator';
-import {
-  ClusterAction,
-  ClusterActionHandler,
-  DomainError,
-  type ActionContext,
-} from '../../src/actions/index.js';
+import { ClusterAction, ClusterActionHandler, DomainError, type ActionContext } from 'cluster-actions';
 
 export const TEST_ACTION = 'test_gate';
 /** The same gated action with a short timeout. */

@@ -1,6 +1,24 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { ACTION_STATUSES, type ActionStatus } from '../action-lifecycle.js';
 import type { ActionRun } from '../action-run.js';
+import { STEP_STATUSES, type RunStep, type StepStatus } from '../step-timeline.js';
+
+/** One step of a run's timeline. */
+@ApiSchema({ name: 'ActionStep' })
+export class ActionStepDto {
+  @ApiProperty({ example: 'prepare_handover' })
+  readonly name!: string;
+  @ApiProperty({ enum: STEP_STATUSES })
+  readonly status!: StepStatus;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the run entered the step' })
+  readonly start_time?: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'when the step was done, failed or cancelled' })
+  readonly end_time?: string;
+}
+
+export function toActionStepDto(step: RunStep): ActionStepDto {
+  return { name: step.name, status: step.status, start_time: step.startTime, end_time: step.endTime };
+}
 
 /**
  * The action object on the wire (Redis Enterprise field names). Action parameters appear as given. A class for
@@ -18,6 +36,12 @@ export class ActionDto {
   readonly progress!: number;
   @ApiPropertyOptional({ description: 'the current step, as the handler names it' })
   readonly step?: string;
+  @ApiProperty({
+    type: [ActionStepDto],
+    description:
+      'the steps the action type declares, in order, and how far each got (empty if it declares none)',
+  })
+  readonly steps!: ActionStepDto[];
   @ApiPropertyOptional({ description: 'why the run failed or was aborted' })
   readonly error_code?: string;
   @ApiPropertyOptional()
@@ -39,6 +63,12 @@ export class ActionDto {
     description: 'CLUSTER_NODES=replicas: uid of the node (the primary) that claimed and executes the run',
   })
   readonly executor_node?: number;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "the run's outcome as its handler reported it (e.g. per-node results)",
+  })
+  readonly result?: Readonly<Record<string, unknown>>;
   readonly [param: string]: unknown;
 }
 
@@ -57,6 +87,7 @@ export function toActionDto(run: ActionRun): ActionDto {
     status: run.status,
     progress: run.progress,
     step: run.step,
+    steps: run.steps?.map(toActionStepDto) ?? [],
     error_code: run.errorCode,
     error_message: run.errorMessage,
     creation_time: run.creationTime,
@@ -66,5 +97,6 @@ export function toActionDto(run: ActionRun): ActionDto {
     cancelled_by: run.cancelledBy,
     cancellable: run.cancellable !== false,
     executor_node: run.executorNode,
+    result: run.result,
   });
 }

@@ -10,7 +10,7 @@ import {
 } from 'class-validator';
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { MIN_PASSWORD_LENGTH } from '../../config/app-config.js';
-import { ROLES, type Role } from '../permissions.js';
+import { Permission, permissionsOf, ROLES, type Role } from '../permissions.js';
 import { emailCharacterProblem, USER_STATUSES, type User, type UserStatus } from '../user.js';
 
 const MAX_PASSWORD_LENGTH = 256;
@@ -123,4 +123,16 @@ export const toUserDto = (user: User): UserDto => ({
   role: user.role,
   status: user.status,
   password_issue_date: user.passwordIssueDate,
+});
+
+/** The signed-in user, with what its role may do: what a client shows or hides for that user. */
+@ApiSchema({ name: 'SignedInUser' })
+export class SignedInUserDto extends UserDto {
+  @ApiProperty({ enum: Permission, isArray: true, description: "the permissions of the user's role" })
+  readonly permissions!: Permission[];
+}
+
+export const toSignedInUserDto = (user: User): SignedInUserDto => ({
+  ...toUserDto(user),
+  permissions: permissionsOf(user.role),
 });

@@ -1,7 +1,7 @@
 import { Logger, type OnModuleInit } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InitialNode } from '../../config/app-config.js';
-import { ClusterControl, type ChangeMasterContext } from '../cluster-control.js';
+import { ClusterControl, type ChangeMasterContext, type NodePersisted } from '../cluster-control.js';
 import { NodeNotActiveError, NodeNotFoundError, TopologyNotHealthyError } from '../cluster.errors.js';
 import type { ClusterNode } from '../node.js';
 import { NodesRepository } from '../nodes.repository.js';
@@ -16,6 +16,7 @@ const STEPS = ['prepare_handover', 'sync_configuration', 'switch_master'] as con
  */
 export class LocalClusterControl extends ClusterControl implements OnModuleInit {
   private readonly logger = new Logger(LocalClusterControl.name);
+  readonly changeMasterSteps = STEPS;
 
   constructor(
     private readonly nodes: NodesRepository,
@@ -47,6 +48,11 @@ export class LocalClusterControl extends ClusterControl implements OnModuleInit 
     return this.nodes.get(uid);
   }
 
+  async masterUid(): Promise<number | undefined> {
+    const masters = (await this.nodes.list()).filter((node) => node.role === 'master');
+    return masters.length === 1 ? masters[0].uid : undefined;
+  }
+
   async checkChangeMaster(uid: number): Promise<void> {
     await this.activeNode(uid);
   }
@@ -60,6 +66,15 @@ export class LocalClusterControl extends ClusterControl implements OnModuleInit 
     await this.activeNode(uid); // the target may have gone down meanwhile
     await pointOfNoReturn(); // the last safe point: from here the switch is one write
     if (!(await this.nodes.setMaster(uid))) throw new NodeNotFoundError(uid);
+  }
+
+  /** The simulated save: one CHANGE_MASTER_STEP_MS on an active node. */
+  async persistNode(uid: number, signal: AbortSignal): Promise<NodePersisted> {
+    const node = await this.nodes.get(uid);
+    if (!node) throw new NodeNotFoundError(uid);
+    if (node.status !== 'active') throw new NodeNotActiveError(uid, node.status);
+    await sleep(this.stepMs, undefined, { signal });
+    return { uid, addr: node.addr, savedAt: new Date().toISOString() };
   }
 
   /** The node `uid`, if it can become master: it exists, is active, and the topology has one master. */

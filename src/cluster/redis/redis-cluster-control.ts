@@ -1,11 +1,17 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, type RedisNodeConfig, type RedisTimings } from '../../config/app-config.js';
-import { ClusterControl, type ChangeMasterContext } from '../cluster-control.js';
-import { NodeNotActiveError, NodeNotFoundError, TopologyNotHealthyError } from '../cluster.errors.js';
+import { ClusterControl, type ChangeMasterContext, type NodePersisted } from '../cluster-control.js';
+import {
+  NodeNotActiveError,
+  NodeNotFoundError,
+  NodePersistFailedError,
+  TopologyNotHealthyError,
+} from '../cluster.errors.js';
 import type { ClusterNode, NodeStatus } from '../node.js';
 import { NodesRepository } from '../nodes.repository.js';
 import { RedisGroup, type RedisMember } from './redis-group.js';
-import { Switchover } from './switchover.js';
+import { STEP_POLL_MS, Switchover, SWITCHOVER_STEPS } from './switchover.js';
 import { mastersOf, statusOf, toClusterNodes, topologyProblem, type NodeObservation } from './topology.js';
 
 /**
@@ -23,6 +29,7 @@ export class RedisClusterControl extends ClusterControl implements OnModuleInit,
   /** Aborted when the service stops: a switchover in progress stops at its next safe point. */
   private readonly stopping = new AbortController();
   private switchover?: Promise<unknown>;
+  readonly changeMasterSteps = SWITCHOVER_STEPS;
 
   constructor(
     private readonly nodes: NodesRepository,
@@ -83,6 +90,11 @@ export class RedisClusterControl extends ClusterControl implements OnModuleInit,
     return Promise.resolve(toClusterNodes(this.observations).find((node) => node.uid === uid));
   }
 
+  async masterUid(): Promise<number | undefined> {
+    const masters = mastersOf(await this.group!.inspectAll());
+    return masters.length === 1 ? masters[0].uid : undefined;
+  }
+
   checkChangeMaster(uid: number): Promise<void> {
     this.precondition(this.observations, uid, ['active']);
     return Promise.resolve();
@@ -102,6 +114,43 @@ export class RedisClusterControl extends ClusterControl implements OnModuleInit,
     } finally {
       this.switchover = undefined;
       await this.refresh(); // the API shows the outcome at once
+    }
+  }
+
+  /**
+   * BGSAVE, then LASTSAVE until it moves (within CHANGE_MASTER_STEP_TIMEOUT_MS). LASTSAVE counts whole seconds, so
+   * a save in the same second as the previous one would not move it: the save starts in a later second.
+   */
+  async persistNode(uid: number, signal: AbortSignal): Promise<NodePersisted> {
+    const member = this.group!.member(uid);
+    if (!member) throw new NodeNotFoundError(uid);
+    const lastSave = async () => Number(await this.group!.command(member, 'LASTSAVE'));
+    let before: number;
+    try {
+      before = await lastSave();
+    } catch {
+      throw new NodeNotActiveError(uid, 'down');
+    }
+    const [serverSeconds] = (await this.group!.command(member, 'TIME')) as [string, string];
+    if (Number(serverSeconds) <= before) await sleep(1000, undefined, { signal });
+    try {
+      // SCHEDULE: a save already in progress (started before this call) is followed by ours.
+      await this.group!.command(member, 'BGSAVE', 'SCHEDULE');
+    } catch (error) {
+      throw new NodePersistFailedError(uid, error instanceof Error ? error.message : String(error));
+    }
+    const deadline = Date.now() + this.timings.stepTimeoutMs;
+    for (;;) {
+      await sleep(STEP_POLL_MS, undefined, { signal });
+      const after = await lastSave().catch(() => before);
+      if (after > before)
+        return { uid, addr: member.node.addr, savedAt: new Date(after * 1000).toISOString() };
+      if (Date.now() > deadline) {
+        throw new NodePersistFailedError(
+          uid,
+          `LASTSAVE did not move within ${this.timings.stepTimeoutMs} ms.`,
+        );
+      }
     }
   }
 

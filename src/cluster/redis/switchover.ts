@@ -6,7 +6,7 @@ import type { RedisGroup, RedisMember } from './redis-group.js';
 import { describeTopology, type NodeObservation } from './topology.js';
 
 /** How often a step re-reads the servers while it waits for them. */
-const STEP_POLL_MS = 20;
+export const STEP_POLL_MS = 20;
 /** While verifying, a server that does not follow the new master yet gets REPLICAOF again every this many polls. */
 const REPOINT_EVERY_ROUNDS = 10;
 
@@ -29,6 +29,15 @@ function switched(from: NodeObservation, to: NodeObservation): boolean {
 const settledMaster = (master: NodeObservation): boolean =>
   master.info?.role === 'master' && master.info.failoverState === 'no-failover';
 
+/** The steps of a switchover, in order (see Switchover). */
+export const SWITCHOVER_STEPS = [
+  'check_target_in_sync',
+  'failover',
+  'wait_for_switch',
+  'repoint_replicas',
+  'verify',
+] as const;
+
 /**
  * One coordinated switchover of the group's master to `target`, with Redis's own FAILOVER: the master pauses
  * writes, waits until the target has the whole replication stream, then swaps roles, so no acknowledged write
@@ -47,7 +56,8 @@ export class Switchover {
   ) {}
 
   async run(): Promise<void> {
-    const { progress } = this.context;
+    const progress = (percent: number, step: (typeof SWITCHOVER_STEPS)[number]) =>
+      this.context.progress(percent, step);
     const { node } = this.target;
     await progress(0, 'check_target_in_sync');
     await this.waitUntil(

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { leaseUntil } from '../../actions/run-session.js';
-import { ClusterControl, type ChangeMasterContext } from '../cluster-control.js';
+import { DomainError } from '../../errors/domain-error.js';
+import { ClusterControl, type ChangeMasterContext, type NodePersisted } from '../cluster-control.js';
 import { NodeNotActiveError, NodeNotFoundError, TopologyNotHealthyError } from '../cluster.errors.js';
 import type { ClusterNode } from '../node.js';
-import type { ReplicaLeadership } from './replica-leadership.js';
+import { CONFIRM_STEP, type ReplicaLeadership } from './replica-leadership.js';
 import type { ReplicaNodeRow, ReplicaStore } from './replica-store.js';
 
 /** What change_master needs besides the registry: how long the hand-over step lets work settle, the run lease. */
@@ -20,6 +21,8 @@ export interface ReplicaChangeMasterTimings {
  * when it coordinates, which then records the run `completed`.
  */
 export class ReplicaClusterControl extends ClusterControl {
+  readonly changeMasterSteps = ['check_target', 'hand_over', 'transfer_lease', CONFIRM_STEP];
+
   constructor(
     private readonly store: ReplicaStore,
     private readonly leadership: ReplicaLeadership,
@@ -34,6 +37,22 @@ export class ReplicaClusterControl extends ClusterControl {
 
   async getNode(uid: number): Promise<ClusterNode | undefined> {
     return (await this.listNodes()).find((node) => node.uid === uid);
+  }
+
+  /** The lease holder as the database has it now, not as this replica last acted on it. */
+  async masterUid(): Promise<number | undefined> {
+    return (await this.store.list(this.leadership.node.leaseMs)).find((row) => row.master)?.uid;
+  }
+
+  /** A replica keeps no data of its own (the store is PostgreSQL's): there is nothing a node could persist. */
+  persistNode(uid: number): Promise<NodePersisted> {
+    return Promise.reject(
+      new DomainError(
+        'not_acceptable',
+        'persist_not_supported',
+        `Node ${uid} is a replica of this service: its state lives in PostgreSQL, not on the node; back up the database instead.`,
+      ),
+    );
   }
 
   async checkChangeMaster(uid: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { collectDefaultMetrics } from 'prom-client';
-import type { AppConfig } from '../../config/app-config.js';
+import { AppConfig } from '../../config/app-config.js';
 import { MetricsController } from './metrics.controller.js';
 import { Metrics } from './metrics.js';
 import { RunMetrics } from './run-metrics.js';
@@ -12,18 +12,23 @@ import { RunMetrics } from './run-metrics.js';
 @Global()
 @Module({})
 export class MetricsModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /**
+   * Without `config` (an AppConfig from a factory, known only once the providers are built) the /metrics route is
+   * mounted either way and answers 404 while METRICS is off.
+   */
+  static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: MetricsModule,
-      controllers: config.metrics ? [MetricsController] : [],
+      controllers: !config || config.metrics ? [MetricsController] : [],
       providers: [
         {
           provide: Metrics,
-          useFactory: () => {
+          useFactory: (appConfig: AppConfig) => {
             const metrics = new Metrics();
-            if (config.metrics) collectDefaultMetrics({ register: metrics.registry });
+            if (appConfig.metrics) collectDefaultMetrics({ register: metrics.registry });
             return metrics;
           },
+          inject: [AppConfig],
         },
         RunMetrics,
       ],

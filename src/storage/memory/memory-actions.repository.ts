@@ -6,10 +6,16 @@ import {
   ActionsRepository,
   type HistoryPage,
   type HistoryQuery,
+  type IdempotencyKey,
+  type KeptIdempotencyKey,
+  type KeyedInsert,
   type RetentionLimits,
   type RunClaim,
   type RunFence,
 } from '../../actions/actions.repository.js';
+
+/** Neither an email nor a key (visible ASCII) holds a newline. */
+const keyId = (owner: string, key: string): string => `${owner}\n${key}`;
 
 const byName = (a: ActionRun, b: ActionRun): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
@@ -23,6 +29,8 @@ export class MemoryActionsRepository extends ActionsRepository {
   /** Each run's sequence number, as the SQL backends number rows: history pages continue from one. */
   private readonly seqOf = new Map<string, number>();
   private lastSeq = 0;
+  /** Idempotency keys by owner and key, with the uid of the run each started. */
+  private readonly keys = new Map<string, IdempotencyKey & { readonly actionUid: string }>();
 
   listLatest(): Promise<ActionRun[]> {
     const latest = [...this.latestUid.values()].map((uid) => this.byUid.get(uid)!);
@@ -40,12 +48,27 @@ export class MemoryActionsRepository extends ActionsRepository {
   }
 
   insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
-    const current = this.latest(run.name);
-    if (current && !isTerminal(current.status)) return Promise.resolve(undefined);
-    this.byUid.set(run.actionUid, run);
-    this.latestUid.set(run.name, run.actionUid);
-    this.seqOf.set(run.actionUid, ++this.lastSeq);
-    return Promise.resolve(run);
+    return Promise.resolve(this.insert(run));
+  }
+
+  findKey(owner: string, key: string, now: string): Promise<KeptIdempotencyKey | undefined> {
+    return Promise.resolve(this.kept(owner, key, now));
+  }
+
+  insertWithKey(run: ActionRun, key: IdempotencyKey, now: string): Promise<KeyedInsert> {
+    const kept = this.kept(key.owner, key.key, now);
+    if (kept) return Promise.resolve({ outcome: 'kept', kept });
+    if (!this.insert(run)) return Promise.resolve({ outcome: 'active' });
+    this.keys.set(keyId(key.owner, key.key), { ...key, actionUid: run.actionUid });
+    return Promise.resolve({ outcome: 'inserted', run });
+  }
+
+  purgeKeys(now: string): Promise<number> {
+    let purged = 0;
+    for (const [id, key] of this.keys) {
+      if (key.expiresAt <= now && this.keys.delete(id)) purged++;
+    }
+    return Promise.resolve(purged);
   }
 
   update(
@@ -122,6 +145,21 @@ export class MemoryActionsRepository extends ActionsRepository {
       });
     }
     return Promise.resolve(deleted);
+  }
+
+  private insert(run: ActionRun): ActionRun | undefined {
+    const current = this.latest(run.name);
+    if (current && !isTerminal(current.status)) return undefined;
+    this.byUid.set(run.actionUid, run);
+    this.latestUid.set(run.name, run.actionUid);
+    this.seqOf.set(run.actionUid, ++this.lastSeq);
+    return run;
+  }
+
+  private kept(owner: string, key: string, now: string): KeptIdempotencyKey | undefined {
+    const stored = this.keys.get(keyId(owner, key));
+    if (!stored || stored.expiresAt <= now) return undefined;
+    return { requestHash: stored.requestHash, run: this.byUid.get(stored.actionUid) };
   }
 
   /** The runs of `name`, latest first. */

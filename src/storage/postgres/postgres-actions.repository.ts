@@ -5,6 +5,9 @@ import {
   ActionsRepository,
   type HistoryPage,
   type HistoryQuery,
+  type IdempotencyKey,
+  type KeptIdempotencyKey,
+  type KeyedInsert,
   type RetentionLimits,
   type RunClaim,
   type RunFence,
@@ -15,6 +18,10 @@ import {
   claimedFields,
   oldestFirst,
   historyPage,
+  KEY_COLUMNS,
+  keptKeyFromRow,
+  keptKeyQuery,
+  keyValues,
   prunedSeqs,
   RUN_COLUMNS,
   runFromRow,
@@ -50,9 +57,20 @@ function leaderHolds(leader: LeaderFence | undefined, first: number): [sql: stri
 }
 const asBoolean = (value: boolean): boolean => value;
 
+// The partial unique index refuses a second active run of the name, across every replica; DO NOTHING turns that
+// into no row. A concurrent insert of the same name waits for the first one's outcome.
+const INSERT_RUN = `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')})
+  VALUES (${RUN_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})
+  ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING RETURNING action_uid`;
+
+const KEPT_KEY = keptKeyQuery('$1', '$2', '$3::timestamptz');
+/** The key the upsert found kept, whatever its expiry now (it was kept a moment ago). */
+const KEPT_KEY_LOCKED = keptKeyQuery('$1', '$2', "'-infinity'");
+
 /**
  * Runs in PostgreSQL: every call is one statement, so one round trip, and each condition (status, owner and
- * lease, one active run per name) is checked by the statement that writes.
+ * lease, one active run per name) is checked by the statement that writes. Two calls are a transaction: a start
+ * with an Idempotency-Key (the key and the run written together) and a retention sweep (under its lock).
  */
 export class PostgresActionsRepository extends ActionsRepository {
   readonly shared = true;
@@ -91,15 +109,43 @@ export class PostgresActionsRepository extends ActionsRepository {
   }
 
   async insertUnlessActive(run: ActionRun): Promise<ActionRun | undefined> {
-    // The partial unique index refuses a second active run of the name, across every replica; DO NOTHING
-    // turns that into no row. A concurrent insert of the same name waits for the first one's outcome.
-    const rows = await this.query(
-      `INSERT INTO action_runs (${RUN_COLUMNS.join(', ')})
-       VALUES (${RUN_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')})
-       ON CONFLICT (name) WHERE status IN (${ACTIVE_STATUS_LIST}) DO NOTHING RETURNING action_uid`,
-      runValues(run, asBoolean),
-    );
+    const rows = await this.query(INSERT_RUN, runValues(run, asBoolean));
     return rows.length === 1 ? run : undefined;
+  }
+
+  async findKey(owner: string, key: string, now: string): Promise<KeptIdempotencyKey | undefined> {
+    const [row] = await this.query(KEPT_KEY, [owner, key, now]);
+    return row && keptKeyFromRow(row);
+  }
+
+  insertWithKey(run: ActionRun, key: IdempotencyKey, now: string): Promise<KeyedInsert> {
+    return inTransaction(this.pool, async (client) => {
+      // The key first: a concurrent start with the same key waits here for this transaction's outcome, then
+      // finds the key kept (committed) or stores its own (rolled back or deleted below). An expired key is
+      // replaced; a kept one is locked and left as it is (no row returned).
+      const claimed = await client.query(
+        `INSERT INTO idempotency_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (owner, key) DO UPDATE SET request_hash = excluded.request_hash,
+           action_uid = excluded.action_uid, expires_at = excluded.expires_at
+         WHERE idempotency_keys.expires_at <= $6 RETURNING key`,
+        [...keyValues(key, run.actionUid), now],
+      );
+      if (claimed.rowCount === 0) {
+        // Read committed: this statement sees the row the upsert found, which it keeps locked.
+        const { rows } = await client.query<Row>(KEPT_KEY_LOCKED, [key.owner, key.key]);
+        return { outcome: 'kept', kept: keptKeyFromRow(rows[0]) };
+      }
+      const inserted = await client.query(INSERT_RUN, runValues(run, asBoolean));
+      if (inserted.rowCount === 1) return { outcome: 'inserted', run };
+      // An active run is in the way: the key is not used up (and one it replaced had expired anyway).
+      await client.query('DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2', [key.owner, key.key]);
+      return { outcome: 'active' };
+    });
+  }
+
+  async purgeKeys(now: string): Promise<number> {
+    const rows = await this.query('DELETE FROM idempotency_keys WHERE expires_at <= $1 RETURNING key', [now]);
+    return rows.length;
   }
 
   async update(

@@ -74,6 +74,31 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
+    description: "each run's step timeline",
+    sql: `ALTER TABLE action_runs ADD COLUMN steps json; -- [{name, status, startTime, endTime}]`,
+  },
+  {
+    version: 4,
+    description: 'idempotency keys of starts, per user, kept until they expire',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        owner text NOT NULL, -- the email of the user who sent the key
+        key text NOT NULL,
+        request_hash text NOT NULL,
+        action_uid text NOT NULL, -- the run it started (history retention may delete the run first)
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+    `,
+  },
+  {
+    version: 5,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result json;`,
+  },
+  {
+    version: 6,
     description:
       'the replicas as cluster nodes (CLUSTER_NODES=replicas): registry, leader lease, executor node',
     sql: `

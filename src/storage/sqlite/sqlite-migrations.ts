@@ -90,6 +90,31 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
+    description: "each run's step timeline",
+    sql: `ALTER TABLE action_runs ADD COLUMN steps TEXT; -- JSON: [{name, status, startTime, endTime}]`,
+  },
+  {
+    version: 5,
+    description: 'idempotency keys of starts, per user, kept until they expire',
+    sql: `
+      CREATE TABLE idempotency_keys (
+        owner TEXT NOT NULL, -- the email of the user who sent the key
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        action_uid TEXT NOT NULL, -- the run it started (history retention may delete the run first)
+        expires_at TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+    `,
+  },
+  {
+    version: 6,
+    description: "a run's result, as its handler reported it",
+    sql: `ALTER TABLE action_runs ADD COLUMN result TEXT; -- JSON object`,
+  },
+  {
+    version: 7,
     description: 'the node that executes a run (set in CLUSTER_NODES=replicas, a PostgreSQL mode)',
     sql: 'ALTER TABLE action_runs ADD COLUMN executor_node INTEGER;',
   },
