@@ -13,6 +13,7 @@ interface ActionBody {
   readonly step?: string;
   readonly error_code?: string;
   readonly executor_node?: number;
+  readonly steps: readonly { readonly name: string; readonly status: string }[];
 }
 
 interface NodeBody {
@@ -219,6 +220,13 @@ describe('CLUSTER_NODES=replicas: three replicas are the cluster', () => {
       const run = await startRun(accepting, target.uid);
       const done = await runOf(accepting, run.action_uid, ended);
       expect(done).toMatchObject({ status: 'completed', step: 'target_confirms' });
+      // The old primary ran the first three steps, the new one confirmed: one timeline across both.
+      expect(done.steps.map(({ name, status }) => [name, status])).toEqual([
+        ['check_target', 'done'],
+        ['hand_over', 'done'],
+        ['transfer_lease', 'done'],
+        ['target_confirms', 'done'],
+      ]);
       expect(await cluster.settled()).toBe(target);
 
       // A run started now is executed by the new primary (a change_master to itself: a no-op).
