@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { ActionRegistry, DEFAULT_ACTION_TIMEOUT_MS, InvalidActionHandlerError } from './action-registry.js';
+import { ActionRegistry, describeAction, InvalidActionHandlerError } from './action-registry.js';
 import { ClusterActionHandler } from './cluster-action-handler.js';
 import { CLUSTER_ACTION_METADATA, type ClusterActionOptions } from './cluster-action.decorator.js';
 
@@ -39,16 +39,7 @@ export class ActionExplorer implements OnModuleInit {
         throw new InvalidActionHandlerError(`${source}: the class must extend ClusterActionHandler.`);
       }
       const handler = wrapper.instance as ClusterActionHandler;
-      this.registry.register(
-        {
-          name: options.name,
-          params: options.params,
-          timeoutMs: handler.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
-          steps: handler.steps ?? options.steps ?? [],
-          handler,
-        },
-        source,
-      );
+      this.registry.register(describeAction(handler, options), source);
     }
   }
 }

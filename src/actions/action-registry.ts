@@ -1,5 +1,6 @@
 import { Injectable, type Type } from '@nestjs/common';
 import type { ClusterActionHandler } from './cluster-action-handler.js';
+import type { ClusterActionOptions } from './cluster-action.decorator.js';
 import { StartupError } from '../config/startup-error.js';
 import { UnknownActionError } from './actions.errors.js';
 
@@ -21,6 +22,23 @@ export interface RegisteredAction {
   /** The declared steps, in order; empty when there are none. */
   readonly steps: readonly string[];
   readonly handler: ClusterActionHandler;
+}
+
+/**
+ * What the registry knows of `handler`, from its decorator options: a member set on the handler (e.g. from
+ * configuration) wins over the decorator's `timeoutMs` and `steps`.
+ */
+export function describeAction(
+  handler: ClusterActionHandler,
+  { name, params, timeoutMs, steps }: ClusterActionOptions,
+): RegisteredAction {
+  return {
+    name,
+    params,
+    timeoutMs: handler.timeoutMs ?? timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
+    steps: handler.steps ?? steps ?? [],
+    handler,
+  };
 }
 
 /** The action types this service knows, filled once at start-up by the ActionExplorer. */

@@ -3,7 +3,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionStatus } from '../actions/action-lifecycle.js';
-import { DEFAULT_ACTION_TIMEOUT_MS } from '../actions/action-registry.js';
+import { describeAction } from '../actions/action-registry.js';
 import type { ActionRun } from '../actions/action-run.js';
 import type { ClusterActionHandler } from '../actions/cluster-action-handler.js';
 import { CLUSTER_ACTION_METADATA, type ClusterActionOptions } from '../actions/cluster-action.decorator.js';
@@ -96,17 +96,12 @@ export class HandlerRun {
     await handler.precheck(params);
     const decorated = Reflect.getMetadata(CLUSTER_ACTION_METADATA, handler.constructor) as
       ClusterActionOptions | undefined;
-    const name = decorated?.name ?? 'test_action';
+    const described = describeAction(handler, decorated ?? { name: 'test_action' });
+    const action = { ...described, timeoutMs: options.timeoutMs ?? described.timeoutMs };
+    const { name } = action;
     const backend = openMemoryBackend();
     const store = new RunStore(backend.actions, backend.events);
     const logger = new RecordingLogger(TEST_OWNER);
-    const action = {
-      name,
-      params: decorated?.params,
-      timeoutMs: options.timeoutMs ?? handler.timeoutMs ?? decorated?.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS,
-      steps: handler.steps ?? decorated?.steps ?? [],
-      handler: handler as ClusterActionHandler,
-    };
     const run: ActionRun = {
       actionUid: randomUUID(),
       name,
