@@ -35,8 +35,11 @@ export type UserPatch = Partial<
   Pick<User, 'name' | 'role' | 'status' | 'passwordHash' | 'passwordIssueDate'>
 >;
 
-/** Refused writes: the user is gone, or the write would leave the service without an active admin. */
-export type UserWriteRefusal = 'not_found' | 'last_admin';
+/**
+ * Refused writes: the user is gone, the write would leave the service without an active admin, or the user no
+ * longer has the role the write was checked against (`expectedRole`).
+ */
+export type UserWriteRefusal = 'not_found' | 'last_admin' | 'role_changed';
 
 export const isActiveAdmin = (user: Pick<User, 'role' | 'status'>): boolean =>
   user.role === 'admin' && user.status === 'active';

@@ -28,6 +28,13 @@ export class LastAdminError extends DomainError {
   }
 }
 
+/** The user's role kept changing while a write was checked against it. */
+export class UserChangingError extends DomainError {
+  constructor(uid: number) {
+    super('conflict', 'user_changing', `User ${uid}'s role changed during the request; send it again.`);
+  }
+}
+
 /** A user manager reaching above its own role: see canManageRole. */
 export class RoleAboveYoursError extends DomainError {
   constructor(actorRole: Role, targetRole: Role) {

@@ -1,3 +1,4 @@
+import type { Role } from './permissions.js';
 import type { NewUser, User, UserPatch, UserWriteRefusal } from './user.js';
 
 /**
@@ -13,7 +14,12 @@ export abstract class UsersRepository {
   abstract findByUid(uid: number): Promise<User | undefined>;
   /** Stores a new user with the next uid (never reused); `undefined` when the email is taken. */
   abstract insert(user: NewUser): Promise<User | undefined>;
-  abstract update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal>;
+  /**
+   * Updates and deletes may take the role their caller's permission was checked against: the write is then
+   * refused with `'role_changed'` when the user no longer has it (e.g. promoted to admin meanwhile), in the same
+   * atomic step.
+   */
+  abstract update(uid: number, patch: UserPatch, expectedRole?: Role): Promise<User | UserWriteRefusal>;
   /** Removes the user and returns it as it was. */
-  abstract delete(uid: number): Promise<User | UserWriteRefusal>;
+  abstract delete(uid: number, expectedRole?: Role): Promise<User | UserWriteRefusal>;
 }

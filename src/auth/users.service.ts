@@ -9,7 +9,13 @@ import type { CreateUserDto, UpdateUserDto } from './dto/user.dto.js';
 import { PasswordHasher } from './password-hasher.js';
 import type { User, UserPatch, UserWriteRefusal } from './user.js';
 import { canManageRole, type Role } from './permissions.js';
-import { EmailTakenError, LastAdminError, RoleAboveYoursError, UserNotFoundError } from './users.errors.js';
+import {
+  EmailTakenError,
+  LastAdminError,
+  RoleAboveYoursError,
+  UserChangingError,
+  UserNotFoundError,
+} from './users.errors.js';
 import { UsersRepository } from './users.repository.js';
 
 /** A user to create, validated (CreateUserDto's checks). */
@@ -18,6 +24,9 @@ export type CreateUser = Readonly<CreateUserDto>;
 export type UpdateUser = Readonly<UpdateUserDto>;
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@cluster.local';
+
+/** How often a user write is checked again when the user's role changed under it before it gives up (409). */
+const WRITE_ATTEMPTS = 5;
 
 /**
  * Users and their roles. No cache to invalidate: authentication re-reads the user on every request, so a
@@ -83,21 +92,23 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async update(uid: string, dto: UpdateUser, actor: Actor): Promise<User> {
-    const target = await this.get(uid);
     const changed = Object.keys(dto).filter((field) => dto[field as keyof UpdateUser] !== undefined);
     if (changed.length === 0) {
       throw new InvalidRequestError('Give at least one of password, role, name, status.');
     }
-    this.mayManage(actor, target.role, dto.role);
     const { password, ...fields } = dto;
-    const patch: UserPatch = password
-      ? {
-          ...fields,
-          passwordHash: await this.hasher.hash(password),
-          passwordIssueDate: new Date().toISOString(),
-        }
-      : fields;
-    const user = this.written(target.uid, await this.users.update(target.uid, patch));
+    // Hashed once, and only after the first permission check: a refused change costs no KDF run.
+    let patch: UserPatch | undefined;
+    const user = await this.writeChecked(uid, actor, dto.role, async (target) => {
+      patch ??= password
+        ? {
+            ...fields,
+            passwordHash: await this.hasher.hash(password),
+            passwordIssueDate: new Date().toISOString(),
+          }
+        : fields;
+      return this.users.update(target.uid, patch, target.role);
+    });
     // Field names only: never a password, and the new values of the rest are on the user.
     this.audit.record('user.update', actor, {
       uid: user.uid,
@@ -110,9 +121,9 @@ export class UsersService implements OnApplicationBootstrap {
   }
 
   async remove(uid: string, actor: Actor): Promise<User> {
-    const target = await this.get(uid);
-    this.mayManage(actor, target.role);
-    const user = this.written(target.uid, await this.users.delete(target.uid));
+    const user = await this.writeChecked(uid, actor, undefined, (target) =>
+      this.users.delete(target.uid, target.role),
+    );
     this.audit.record('user.delete', actor, { uid: user.uid, email: user.email });
     return user;
   }
@@ -129,9 +140,25 @@ export class UsersService implements OnApplicationBootstrap {
     }
   }
 
-  private written(uid: number, result: User | UserWriteRefusal): User {
-    if (result === 'not_found') throw new UserNotFoundError(uid);
-    if (result === 'last_admin') throw new LastAdminError();
-    return result;
+  /**
+   * Checks the actor may manage the target's role (and `grantedRole`), then writes on the condition that the role
+   * is still the one checked; when it changed meanwhile (e.g. an admin promoted the target), checks again against
+   * the new role, so that a check and a concurrent promotion can never let a lower role write an admin.
+   */
+  private async writeChecked(
+    uid: string,
+    actor: Actor,
+    grantedRole: Role | undefined,
+    write: (target: User) => Promise<User | UserWriteRefusal>,
+  ): Promise<User> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const target = await this.get(uid);
+      this.mayManage(actor, target.role, grantedRole);
+      const result = await write(target);
+      if (result === 'not_found') throw new UserNotFoundError(target.uid);
+      if (result === 'last_admin') throw new LastAdminError();
+      if (result !== 'role_changed') return result;
+    }
+    throw new UserChangingError(Number(uid));
   }
 }

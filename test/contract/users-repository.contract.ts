@@ -82,6 +82,20 @@ export function usersRepositoryContract(
       expect(await repository.delete(42)).toBe('not_found');
     });
 
+    it('writes on the role the caller checked, and refuses with role_changed once the user has another', async () => {
+      await repository.insert(aUser('keep@example.com', { role: 'admin' }));
+      const user = await repository.insert(aUser('a@example.com'));
+      expect(await repository.update(user!.uid, { name: 'Renamed' }, 'cluster_viewer')).toMatchObject({
+        name: 'Renamed',
+      });
+      // An admin promoted the user meanwhile: a write checked against the old role changes nothing.
+      const promoted = await repository.update(user!.uid, { role: 'admin' });
+      expect(await repository.update(user!.uid, { name: 'Again' }, 'cluster_viewer')).toBe('role_changed');
+      expect(await repository.delete(user!.uid, 'cluster_viewer')).toBe('role_changed');
+      expect(await repository.findByUid(user!.uid)).toEqual(promoted);
+      expect(await repository.delete(user!.uid, 'admin')).toEqual(promoted);
+    });
+
     it('deletes a user, returning it, and never reuses its uid', async () => {
       await repository.insert(aUser('keep@example.com', { role: 'admin' }));
       const user = await repository.insert(aUser('a@example.com'));

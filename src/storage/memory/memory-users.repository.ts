@@ -7,6 +7,7 @@ import {
   type UserPatch,
   type UserWriteRefusal,
 } from '../../auth/user.js';
+import type { Role } from '../../auth/permissions.js';
 import { UsersRepository } from '../../auth/users.repository.js';
 
 @Injectable()
@@ -37,18 +38,20 @@ export class MemoryUsersRepository extends UsersRepository {
     return Promise.resolve(stored);
   }
 
-  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
+  update(uid: number, patch: UserPatch, expectedRole?: Role): Promise<User | UserWriteRefusal> {
     const current = this.byUid.get(uid);
     if (!current) return Promise.resolve('not_found');
+    if (expectedRole !== undefined && current.role !== expectedRole) return Promise.resolve('role_changed');
     const updated: User = { ...current, ...patch };
     if (this.removesLastAdmin(current, updated)) return Promise.resolve('last_admin');
     this.byUid.set(uid, updated);
     return Promise.resolve(updated);
   }
 
-  delete(uid: number): Promise<User | UserWriteRefusal> {
+  delete(uid: number, expectedRole?: Role): Promise<User | UserWriteRefusal> {
     const current = this.byUid.get(uid);
     if (!current) return Promise.resolve('not_found');
+    if (expectedRole !== undefined && current.role !== expectedRole) return Promise.resolve('role_changed');
     if (this.removesLastAdmin(current, undefined)) return Promise.resolve('last_admin');
     this.byUid.delete(uid);
     return Promise.resolve(current);

@@ -7,6 +7,7 @@ import {
   type UserPatch,
   type UserWriteRefusal,
 } from '../../auth/user.js';
+import type { Role } from '../../auth/permissions.js';
 import { UsersRepository } from '../../auth/users.repository.js';
 import { toUser, type UserRow } from '../user-columns.js';
 import { inTransaction } from './postgres-transaction.js';
@@ -92,21 +93,22 @@ export class PostgresUsersRepository extends UsersRepository {
     return rows[0] && toUser(rows[0]);
   }
 
-  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
-    return this.guarded(uid, (current) => ({ ...current, ...patch }));
+  update(uid: number, patch: UserPatch, expectedRole?: Role): Promise<User | UserWriteRefusal> {
+    return this.guarded(uid, expectedRole, (current) => ({ ...current, ...patch }));
   }
 
-  delete(uid: number): Promise<User | UserWriteRefusal> {
-    return this.guarded(uid, () => undefined);
+  delete(uid: number, expectedRole?: Role): Promise<User | UserWriteRefusal> {
+    return this.guarded(uid, expectedRole, () => undefined);
   }
 
   /**
    * One transaction: locks the user `uid` and every active admin, replaces the user with `change(user)` (or
-   * deletes it when that is undefined) unless that removes the last active admin. Returns the user as updated,
-   * or as it was when deleted.
+   * deletes it when that is undefined) unless the user's role is no longer `expectedRole` or the change removes
+   * the last active admin. Returns the user as updated, or as it was when deleted.
    */
   private async guarded(
     uid: number,
+    expectedRole: Role | undefined,
     change: (current: User) => User | undefined,
   ): Promise<User | UserWriteRefusal> {
     const result = await inTransaction(this.pool, async (client) => {
@@ -117,7 +119,9 @@ export class PostgresUsersRepository extends UsersRepository {
       );
       const locked = rows.map(toUser);
       const current = locked.find((user) => user.uid === uid);
-      return current ? this.write(client, current, change(current), locked) : 'not_found';
+      if (!current) return 'not_found';
+      if (expectedRole !== undefined && current.role !== expectedRole) return 'role_changed';
+      return this.write(client, current, change(current), locked);
     });
     // This replica's next request must not wait for its own notification to come back.
     if (typeof result === 'object') this.cache?.evict(result.email.toLowerCase());

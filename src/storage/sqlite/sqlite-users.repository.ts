@@ -6,6 +6,7 @@ import {
   type UserPatch,
   type UserWriteRefusal,
 } from '../../auth/user.js';
+import type { Role } from '../../auth/permissions.js';
 import { UsersRepository } from '../../auth/users.repository.js';
 import { toUser, type UserRow } from '../user-columns.js';
 
@@ -48,16 +49,20 @@ export class SqliteUsersRepository extends UsersRepository {
        WHERE uid = @uid RETURNING *`,
     );
     this.deleteStatement = db.prepare<[number]>('DELETE FROM users WHERE uid = ?');
-    this.updateTransaction = db.transaction((uid: number, patch: UserPatch): User | UserWriteRefusal => {
+    this.updateTransaction = db.transaction(
+      (uid: number, patch: UserPatch, expectedRole?: Role): User | UserWriteRefusal => {
+        const current = this.selectByUid.get(uid);
+        if (!current) return 'not_found';
+        if (expectedRole !== undefined && current.role !== expectedRole) return 'role_changed';
+        const updated: User = { ...toUser(current), ...patch };
+        if (this.removesLastAdmin(toUser(current), updated)) return 'last_admin';
+        return toUser(this.updateStatement.get(toRow(updated))!);
+      },
+    );
+    this.deleteTransaction = db.transaction((uid: number, expectedRole?: Role): User | UserWriteRefusal => {
       const current = this.selectByUid.get(uid);
       if (!current) return 'not_found';
-      const updated: User = { ...toUser(current), ...patch };
-      if (this.removesLastAdmin(toUser(current), updated)) return 'last_admin';
-      return toUser(this.updateStatement.get(toRow(updated))!);
-    });
-    this.deleteTransaction = db.transaction((uid: number): User | UserWriteRefusal => {
-      const current = this.selectByUid.get(uid);
-      if (!current) return 'not_found';
+      if (expectedRole !== undefined && current.role !== expectedRole) return 'role_changed';
       if (this.removesLastAdmin(toUser(current), undefined)) return 'last_admin';
       this.deleteStatement.run(uid);
       return toUser(current);
@@ -77,12 +82,12 @@ export class SqliteUsersRepository extends UsersRepository {
     return Promise.resolve(this.selectAll.all().map(toUser));
   }
 
-  update(uid: number, patch: UserPatch): Promise<User | UserWriteRefusal> {
-    return Promise.resolve(this.updateTransaction(uid, patch));
+  update(uid: number, patch: UserPatch, expectedRole?: Role): Promise<User | UserWriteRefusal> {
+    return Promise.resolve(this.updateTransaction(uid, patch, expectedRole));
   }
 
-  delete(uid: number): Promise<User | UserWriteRefusal> {
-    return Promise.resolve(this.deleteTransaction(uid));
+  delete(uid: number, expectedRole?: Role): Promise<User | UserWriteRefusal> {
+    return Promise.resolve(this.deleteTransaction(uid, expectedRole));
   }
 
   private removesLastAdmin(before: User, after: User | undefined): boolean {
