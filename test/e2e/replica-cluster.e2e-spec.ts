@@ -92,6 +92,18 @@ class ReplicaCluster {
     );
   }
 
+  /**
+   * Whether `a` and `b` act as primary at one instant. Concurrent reads are not one instant (a hand-over between
+   * two answers would look like two primaries), so the reads are one after another: a, b, then a again. A turn
+   * as primary is one interval, so if a says master before and after b's answer, both were primary at b's answer.
+   */
+  async primaryTogether(a: Replica, b: Replica): Promise<boolean> {
+    for (const replica of [a, b, a]) {
+      if ((await this.ownRoles([replica]))[0] !== 'master') return false;
+    }
+    return true;
+  }
+
   /** Waits until exactly one of `replicas` acts as the primary and every one of them agrees; returns it. */
   async settled(replicas = this.replicas): Promise<Replica> {
     return waitFor('one primary that every replica agrees on', async () => {
@@ -149,7 +161,8 @@ function watchForTwoPrimaries(cluster: ReplicaCluster): { stop: () => Promise<nu
   const sampling = (async () => {
     while (running) {
       const roles = await cluster.ownRoles();
-      if (roles.filter((role) => role === 'master').length > 1) overlaps++;
+      const primaries = cluster.replicas.filter((_, index) => roles[index] === 'master');
+      if (primaries.length > 1 && (await cluster.primaryTogether(primaries[0], primaries[1]))) overlaps++;
     }
   })();
   return {
