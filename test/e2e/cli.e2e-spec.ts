@@ -1,8 +1,12 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Action } from '../../src/cli/api-client.js';
 import { BuiltService } from '../support/built-service.js';
-import { CliProcess, connectionEnv, requireCliBuild, runCli, Terminal } from '../support/cli.js';
+import { CLI, CliProcess, connectionEnv, requireCliBuild, runCli, Terminal } from '../support/cli.js';
 import { requireBuild, ServiceProcess, waitFor } from '../support/service-process.js';
 
 const ADMIN: readonly [string, string] = ['admin@cli.local', 'cli-admin-password'];
@@ -114,6 +118,16 @@ describe('the cluster-actions CLI (built) against the built service', () => {
       const { code, stdout } = await runCli(['--version'], {});
       expect(code).toBe(0);
       expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    });
+
+    it('runs as `npx cluster-actions` from the checkout, as the README says: the built bin is executable', async () => {
+      expect(() => accessSync(CLI, constants.X_OK)).not.toThrow();
+      const { stdout } = await promisify(execFile)('npx', ['--no-install', 'cluster-actions', '--version'], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      });
+      expect(stdout.trim()).toBe(
+        (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version,
+      );
     });
 
     it.each([
