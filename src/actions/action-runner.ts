@@ -9,7 +9,7 @@ import { parseBody } from '../common/parse-body.js';
 import { AppConfig } from '../config/app-config.js';
 import { isTerminal } from './action-lifecycle.js';
 import { ActionRegistry, type RegisteredAction } from './action-registry.js';
-import type { ActionRun } from './action-run.js';
+import { withSteps, type ActionRun } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
 import { Coordination, type Leadership } from './coordination.js';
 import { RunEvents } from './run-events.js';
@@ -126,11 +126,10 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
       const { actionUid, step } = handedOver;
       const run = await this.repository.findByUid(actionUid);
       const confirmedAt = new Date().toISOString();
-      const steps = run?.steps && enterStep(run.steps, step, confirmedAt);
       const confirmed = await this.store.update(
         actionUid,
         'running',
-        { progress: 90, step, ...(steps && { steps }) },
+        withSteps({ progress: 90, step }, run?.steps && enterStep(run.steps, step, confirmedAt)),
         fence(),
       );
       const endTime = new Date().toISOString();
@@ -138,12 +137,10 @@ export class ActionRunner implements OnModuleInit, BeforeApplicationShutdown, On
         await this.store.update(
           actionUid,
           'running',
-          {
-            status: 'completed',
-            progress: 100,
-            endTime,
-            steps: closeTimeline(confirmed.steps, 'completed', endTime),
-          },
+          withSteps(
+            { status: 'completed', progress: 100, endTime },
+            closeTimeline(confirmed.steps, 'completed', endTime),
+          ),
           fence(),
         );
       }
