@@ -6,7 +6,6 @@ import type { ActionRunPatch } from './action-run.js';
 import { ActionsRepository } from './actions.repository.js';
 import { Coordination, type CoordinatorTurn } from './coordination.js';
 import { RunStore } from './run-store.js';
-import { closeTimeline } from './step-timeline.js';
 
 const EXECUTOR_LOST_AT_START =
   'The process executing this run stopped before the run finished; the run was recovered at the next start.';
@@ -83,9 +82,6 @@ export class ActionRecovery implements OnModuleInit, OnModuleDestroy {
         this.logger.warn(
           `Run ${run.actionUid} of ${run.name} was ${status} with nobody executing it: now ${run.status}.`,
         );
-        // One write for every abandoned run cannot close each one's timeline: a second write per run does.
-        const steps = closeTimeline(run.steps, run.status, endTime);
-        if (steps) await this.store.update(run.actionUid, run.status, { steps });
       }
     }
   }

@@ -137,6 +137,8 @@ export abstract class ActionsRepository {
    * lease or its lease ran out by then (a shared store: the owner stopped renewing it). Without it, every
    * such run does: for a caller that knows no other process can be executing runs from this store.
    * With `leader`, the write lands only while that leader lease holds (a store used by one process has none).
+   * The same atomic write closes each run's step timeline by its end (`closedTimeline`), so that no reader sees
+   * a finished run with a step still running.
    */
   abstract updateAbandoned(
     expected: ActionStatus,

@@ -1,5 +1,6 @@
 import { ACTION_STATUSES, isTerminal, type ActionStatus } from '../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../actions/action-run.js';
+import { closeTimeline, type RunStep } from '../actions/step-timeline.js';
 import type {
   HistoryPage,
   IdempotencyKey,
@@ -69,6 +70,11 @@ export function toColumns(
  * A stored row as a run, the same from every backend: NULL columns and a false `hidden` are absent fields,
  * timestamps ISO strings (PostgreSQL gives Dates), params, steps and result parsed (SQLite gives JSON text).
  */
+/** The timeline of a run `updateAbandoned` ended, closed by its end; `undefined` when nothing is left open. */
+export function closedTimeline(run: ActionRun): RunStep[] | undefined {
+  return run.endTime === undefined ? undefined : closeTimeline(run.steps, run.status, run.endTime);
+}
+
 export function runFromRow(row: Readonly<Record<string, unknown>>): ActionRun {
   const run: Record<string, unknown> = {};
   for (const field of FIELDS) {

@@ -342,6 +342,27 @@ export function actionsRepositoryContract(
         expect(await repository.findLatest('c')).toEqual(live);
       });
 
+      it("closes each updated run's step timeline in the same write", async () => {
+        const run = aRun({
+          status: 'running',
+          steps: [
+            { name: 'check', status: 'done', startTime: NOW, endTime: NOW },
+            { name: 'move', status: 'running', startTime: NOW },
+            { name: 'confirm', status: 'pending' },
+          ],
+        });
+        await repository.insertUnlessActive(run);
+        const closed = [
+          { name: 'check', status: 'done', startTime: NOW, endTime: NOW },
+          { name: 'move', status: 'failed', startTime: NOW, endTime: aborted.endTime },
+          { name: 'confirm', status: 'skipped' },
+        ];
+        expect(await repository.updateAbandoned('running', aborted)).toEqual([
+          { ...run, ...aborted, steps: closed },
+        ]);
+        expect(await repository.findByUid(run.actionUid)).toEqual({ ...run, ...aborted, steps: closed });
+      });
+
       it('updates nothing when no run is in the expected status', async () => {
         const completed = aRun({ status: 'completed' });
         await repository.insertUnlessActive(completed);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isTerminal, type ActionStatus } from '../../actions/action-lifecycle.js';
 import type { ActionRun, ActionRunPatch } from '../../actions/action-run.js';
-import { claimedFields, oldestFirst } from '../action-run-columns.js';
+import { claimedFields, closedTimeline, oldestFirst } from '../action-run-columns.js';
 import {
   ActionsRepository,
   type HistoryPage,
@@ -98,7 +98,13 @@ export class MemoryActionsRepository extends ActionsRepository {
           run.leaseExpiresAt === undefined ||
           run.leaseExpiresAt <= leaseExpiredBy),
     );
-    return Promise.resolve(abandoned.map((run) => this.write(run, patch)));
+    return Promise.resolve(
+      abandoned.map((run) => {
+        const ended = this.write(run, patch);
+        const steps = closedTimeline(ended);
+        return steps ? this.write(ended, { steps }) : ended;
+      }),
+    );
   }
 
   /** One process: always the primary, so there is no leader lease to check. */

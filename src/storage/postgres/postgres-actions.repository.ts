@@ -29,6 +29,7 @@ import {
   setList,
   toColumns,
   updateConditions,
+  closedTimeline,
 } from '../action-run-columns.js';
 import { preparedQuery } from './prepared-query.js';
 import { inTransaction } from './postgres-transaction.js';
@@ -176,14 +177,27 @@ export class PostgresActionsRepository extends ActionsRepository {
     const columns = toColumns(patch, asBoolean);
     const next = columns.length;
     const [leader, leaderParams] = leaderHolds(leaderFence, next + 3);
-    const rows = await this.query(
-      `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)}
-       WHERE status = $${next + 1} AND ($${next + 2}::timestamptz IS NULL OR lease_expires_at IS NULL
-         OR lease_expires_at <= $${next + 2}::timestamptz) AND ${leader}
-       RETURNING *`,
-      [...columns.map(([, value]) => value), expected, leaseExpiredBy ?? null, ...leaderParams],
-    );
-    return rows.map(runFromRow);
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<Row>(
+        `UPDATE action_runs SET ${setList(columns, (index) => `$${index + 1}`)}
+         WHERE status = $${next + 1} AND ($${next + 2}::timestamptz IS NULL OR lease_expires_at IS NULL
+           OR lease_expires_at <= $${next + 2}::timestamptz) AND ${leader}
+         RETURNING *`,
+        [...columns.map(([, value]) => value), expected, leaseExpiredBy ?? null, ...leaderParams],
+      );
+      const runs: ActionRun[] = [];
+      for (const run of rows.map(runFromRow)) {
+        const steps = closedTimeline(run);
+        if (steps) {
+          await client.query('UPDATE action_runs SET steps = $1 WHERE action_uid = $2', [
+            JSON.stringify(steps),
+            run.actionUid,
+          ]);
+        }
+        runs.push(steps ? { ...run, steps } : run);
+      }
+      return runs;
+    });
   }
 
   async claimQueued(claim: RunClaim, leaderFence?: LeaderFence): Promise<ActionRun[]> {

@@ -28,6 +28,7 @@ import {
   updateConditions,
   claimedFields,
   oldestFirst,
+  closedTimeline,
 } from '../action-run-columns.js';
 
 type Row = Record<string, unknown>;
@@ -180,11 +181,26 @@ export class SqliteActionsRepository extends ActionsRepository {
   ): Promise<ActionRun[]> {
     const columns = toColumns(patch, asInteger);
     const by = leaseExpiredBy ?? null;
-    const rows = this.updateStatement(
-      columns,
-      'status = ? AND (? IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)',
-    ).all(...columns.map(([, value]) => value), expected, by, by);
-    return Promise.resolve(rows.map(runFromRow));
+    const abandon = this.db.transaction(() =>
+      this.updateStatement(
+        columns,
+        'status = ? AND (? IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)',
+      )
+        .all(...columns.map(([, value]) => value), expected, by, by)
+        .map((row) => {
+          const run = runFromRow(row);
+          const steps = closedTimeline(run);
+          if (!steps) return run;
+          const stepColumns = toColumns({ steps }, asInteger);
+          return runFromRow(
+            this.updateStatement(stepColumns, 'action_uid = ?').get(
+              ...stepColumns.map(([, value]) => value),
+              run.actionUid,
+            )!,
+          );
+        }),
+    );
+    return Promise.resolve(abandon());
   }
 
   /** One process uses the file: it is always the primary, so there is no leader lease to check. */
