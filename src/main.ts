@@ -9,6 +9,7 @@ import { AppConfig, describeDatabase } from './config/app-config.js';
 import { StartupError, StartupLogger } from './config/startup-error.js';
 import { loadExtensionModules } from './extensions/extension-modules.js';
 import { assertCanListen, authority, CannotListenError, isLoopback } from './transport/listen-address.js';
+import { JsonExpressAdapter } from './transport/json-reply.js';
 import { TlsCertificates } from './transport/tls-certificates.js';
 
 async function bootstrap(): Promise<void> {
@@ -18,15 +19,19 @@ async function bootstrap(): Promise<void> {
   const httpsOptions = certificates?.load();
   await assertCanListen(config.port, config.host);
   const extensions = await loadExtensionModules(config.extensionModules);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, extensions), {
-    bodyParser: false,
-    httpsOptions,
-    logger: new StartupLogger({ logLevels: logLevelsUpTo(config.logLevel) }),
-    // Held until configureApp hands Nest the pino logger, so that start-up lines are JSON lines too.
-    bufferLogs: true,
-    // Rethrow start-up errors instead of process.abort(), so that a StartupError ends with its message below.
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, extensions),
+    new JsonExpressAdapter(),
+    {
+      bodyParser: false,
+      httpsOptions,
+      logger: new StartupLogger({ logLevels: logLevelsUpTo(config.logLevel) }),
+      // Held until configureApp hands Nest the pino logger, so that start-up lines are JSON lines too.
+      bufferLogs: true,
+      // Rethrow start-up errors instead of process.abort(), so that a StartupError ends with its message below.
+      abortOnError: false,
+    },
+  );
   // A graceful stop exits 0 once app.close() has finished (runs recorded, store closed) instead of re-raising
   // the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });

@@ -9,6 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import { DomainError, type DomainErrorKind } from './domain-error.js';
 import type { ErrorBody } from './error-body.js';
+import { sendJson } from '../transport/json-reply.js';
 
 const REALM = 'Basic realm="cluster-actions", charset="UTF-8"';
 
@@ -110,7 +111,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (error instanceof DomainError && error.retryAfterSeconds !== undefined) {
       response.setHeader('Retry-After', String(error.retryAfterSeconds));
     }
-    response.status(status).json(body);
+    sendJson(response, status, body);
   }
 
   private describe(error: unknown): [number, ErrorBody] {

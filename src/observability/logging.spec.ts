@@ -13,6 +13,9 @@ describe('redactUrlCredentials', () => {
   });
 });
 
+/** Lines are written when the current turn of the event loop ends. */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('the root logger', () => {
   afterEach(() => jest.restoreAllMocks());
 
@@ -28,15 +31,21 @@ describe('the root logger', () => {
       { password: 'p4ss', user: { password: 'p4ss' }, headers: { authorization: 'Basic abc' } },
       'store redis://admin:p4ss@cache:6379 is slow',
     );
+    logger.error('second line');
+    await nextTurn();
 
+    // The lines of one turn of the event loop leave in one write.
     expect(written).toHaveLength(1);
-    expect(JSON.parse(written[0])).toMatchObject({
+    const lines = written[0].split('\n');
+    expect(lines).toHaveLength(3); // the last one empty: every line ends with '\n'
+    expect(JSON.parse(lines[0])).toMatchObject({
       level: 40,
       password: '[Redacted]',
       user: { password: '[Redacted]' },
       headers: { authorization: '[Redacted]' },
       msg: 'store redis://[Redacted]@cache:6379 is slow',
     });
+    expect(JSON.parse(lines[1])).toMatchObject({ level: 50, msg: 'second line' });
     expect(written[0]).not.toMatch(/p4ss|Basic abc/);
   });
 });

@@ -37,6 +37,8 @@ function captureStdout(): Captured {
 async function appWithCapturedOutput(env: Record<string, string>): Promise<[TestApp, Captured]> {
   const out = captureStdout();
   const app = await createTestApp({ env });
+  // The last start-up lines are written when this turn of the event loop ends (see StdoutLines).
+  await new Promise((resolve) => setImmediate(resolve));
   out.clear();
   return [app, out];
 }

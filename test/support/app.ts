@@ -12,6 +12,7 @@ import type { User } from '../../src/auth/user.js';
 import { UsersRepository } from '../../src/auth/users.repository.js';
 import { Clock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
+import { JsonExpressAdapter } from '../../src/transport/json-reply.js';
 
 export const ADMIN_EMAIL = 'admin@test.local';
 export const ADMIN_PASSWORD = 'admin-password';
@@ -59,7 +60,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     builder.overrideProvider(ActionsRepository).useValue(options.actionsRepository);
   if (options.clock) builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
+  const app = moduleRef.createNestApplication<NestExpressApplication>(new JsonExpressAdapter(), {
     bodyParser: false,
     logger: logLevelsUpTo(config.logLevel),
   });
