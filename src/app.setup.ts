@@ -7,6 +7,7 @@ import { answerProtocolErrorsAsJson } from './errors/client-error.handler.js';
 import { HttpExceptionFilter } from './errors/http-exception.filter.js';
 import { useObservability } from './observability/observability.js';
 import { setUpOpenApi } from './openapi/openapi.js';
+import { TrailingRoutes } from './transport/trailing-routes.js';
 import { serveConsole } from './transport/web-console.js';
 
 /** The HTTP set-up shared by main.ts and the e2e tests, so that tests exercise what production serves. */
@@ -27,8 +28,11 @@ export function configureApp(app: NestExpressApplication, config: AppConfig): Ne
   // first) has let the request through, not by a body-parser middleware before it.
   app.useGlobalGuards(new JsonBodyGuard(app.get(HttpAdapterHost).httpAdapter));
   app.useGlobalFilters(new HttpExceptionFilter());
-  setUpOpenApi(app, config);
-  serveConsole(app);
+  // Behind the API's routes, so that an API request passes none of their layers (see TrailingRoutes).
+  app.get(TrailingRoutes).add(() => {
+    setUpOpenApi(app, config);
+    serveConsole(app);
+  });
   return app;
 }
 

@@ -5,10 +5,10 @@ import { AuthModule } from './auth/auth.module.js';
 import { ClusterModule } from './cluster/cluster.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule, type ClusterActionsAsyncOptions } from './config/config.module.js';
-import { MethodNotAllowedModule } from './errors/method-not-allowed.js';
 import { HealthModule } from './health/health.module.js';
 import { ObservabilityModule } from './observability/observability.js';
 import { StorageModule } from './storage/storage.module.js';
+import { TrailingRoutesModule } from './transport/trailing-routes.js';
 
 export type { ClusterActionsAsyncOptions } from './config/config.module.js';
 
@@ -40,11 +40,12 @@ export class ClusterActionsModule {
         observability,
         StorageModule,
         AuditModule,
-        AuthModule,
+        // First of the modules with controllers: Express tries routes in order, and these serve the most requests.
         ActionsModule,
+        AuthModule,
         ClusterModule,
         HealthModule,
-        MethodNotAllowedModule,
+        TrailingRoutesModule,
       ],
     };
   }

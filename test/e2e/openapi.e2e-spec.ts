@@ -176,6 +176,20 @@ describe('OpenAPI document and Swagger UI', () => {
     const page = await t.http.get('/docs').expect(200).expect('Content-Type', /html/);
     expect(page.text).toContain('swagger-ui');
   });
+
+  it('is served behind every API route (an API request passes none of its layers), and answers 405 too', async () => {
+    const stack = (t.app.getHttpAdapter().getInstance() as Application).router.stack;
+    const firstDocs = stack.findIndex(({ route }) => String(route?.path).startsWith('/docs'));
+    // A controller's route, not a 405 fallback (a layer for every method).
+    const lastApi = stack.findLastIndex(
+      ({ route }) => String(route?.path).startsWith('/v1/') && route!.stack.length < METHODS.length,
+    );
+    expect(firstDocs).toBeGreaterThan(lastApi);
+    expect(lastApi).toBeGreaterThan(0);
+
+    const refused = await t.http.post('/docs-json').expect(405);
+    expect(refused.headers.allow).toBe('GET');
+  });
 });
 
 describe('OPENAPI', () => {
