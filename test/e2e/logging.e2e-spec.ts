@@ -17,6 +17,9 @@ interface Captured {
   clear(): void;
 }
 
+/** Lines are written when the current turn of the event loop ends (see StdoutLines). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** The service's output as it would reach a log collector: JSON lines on stdout (and none on the test's). */
 function captureStdout(): Captured {
   const chunks: string[] = [];
@@ -37,8 +40,7 @@ function captureStdout(): Captured {
 async function appWithCapturedOutput(env: Record<string, string>): Promise<[TestApp, Captured]> {
   const out = captureStdout();
   const app = await createTestApp({ env });
-  // The last start-up lines are written when this turn of the event loop ends (see StdoutLines).
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn(); // the last start-up lines, so that they are dropped
   out.clear();
   return [app, out];
 }
@@ -49,6 +51,7 @@ describe('structured logs', () => {
 
   afterEach(async () => {
     await t.close();
+    await nextTurn(); // the stop's lines, so that they are captured rather than printed
     jest.restoreAllMocks();
   });
 
