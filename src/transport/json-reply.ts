@@ -25,11 +25,16 @@ function isJsonDocument(body: unknown): body is object {
   return prototype === Object.prototype || prototype === null || Array.isArray(body);
 }
 
-/** Nest's Express adapter, replying to handlers that return a JSON document through sendJson. */
+/**
+ * Nest's Express adapter, replying to handlers that return a JSON document through sendJson. A reply whose
+ * handler chose its own Content-Type (e.g. with `@Header()`) stays with Express, which keeps it.
+ */
 export class JsonExpressAdapter extends ExpressAdapter {
   override reply(response: ServerResponse, body: unknown, statusCode?: number): unknown {
     const status = statusCode ?? response.statusCode;
-    if (!isJsonDocument(body) || NO_BODY.has(status)) return super.reply(response, body, statusCode);
+    if (!isJsonDocument(body) || NO_BODY.has(status) || response.hasHeader('Content-Type')) {
+      return super.reply(response, body, statusCode);
+    }
     sendJson(response, status, body);
     return undefined;
   }

@@ -1,6 +1,22 @@
+import { Controller, Get, Header, Module } from '@nestjs/common';
 import express from 'express';
 import request from 'supertest';
+import { Public } from '../../src/auth/require-permission.decorator.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+
+/** A route of a host's own that names its JSON media type. */
+@Controller('problem')
+class ProblemController {
+  @Get()
+  @Public()
+  @Header('Content-Type', 'application/problem+json')
+  get(): object {
+    return { title: 'a problem' };
+  }
+}
+
+@Module({ controllers: [ProblemController] })
+class ProblemModule {}
 
 /** What Express's res.json sends for `body` with the service's settings (no ETag, no X-Powered-By). */
 async function expressReply(status: number, body: unknown, method: 'get' | 'head' = 'get') {
@@ -20,7 +36,7 @@ describe('JSON replies', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ imports: [ProblemModule] });
   });
 
   afterAll(() => t.close());
@@ -52,6 +68,12 @@ describe('JSON replies', () => {
     const reference = await expressReply(404, response.body);
     expect(replyHeaders(response)).toEqual(replyHeaders(reference));
     expect(response.text).toBe(reference.text);
+  });
+
+  it("keeps a Content-Type the handler chose, as Express's res.json does", async () => {
+    const response = await t.http.get('/problem').expect(200);
+    expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    expect(JSON.parse(response.text)).toEqual({ title: 'a problem' });
   });
 
   it('leaves replies that are not JSON documents to Express', async () => {
