@@ -44,14 +44,13 @@ export function redactUrlCredentials(text: string): string {
  */
 class StdoutLines {
   private pending = '';
-  private exitHooked = false;
+
+  constructor() {
+    process.on('exit', this.flush);
+  }
 
   readonly write = (line: string): void => {
-    if (this.pending === '') {
-      setImmediate(this.flush);
-      if (!this.exitHooked) process.once('exit', this.flush);
-      this.exitHooked = true;
-    }
+    if (this.pending === '') setImmediate(this.flush);
     this.pending += line;
   };
 

@@ -6,7 +6,7 @@ import { addMethodNotAllowedFallbacks } from '../errors/method-not-allowed.js';
 /**
  * Routes that go behind the controllers' routes. Express tries layers in the order they were added, and every
  * API request passed the ones added before Nest registered the controllers (the OpenAPI document, Swagger UI and
- * the console: eleven layers, a tenth of a GET's rate, measured). Nest calls onModuleInit after it has registered
+ * the console: eleven layers, about 6% of a GET's rate, measured). Nest calls onModuleInit after it has registered
  * every controller's routes and before its not-found handler: the routes added here are registered then, and
  * last the 405 fallbacks, so that they cover these paths too.
  */
